@@ -1,0 +1,92 @@
+"""Errors raised by fleetnb.
+
+The hierarchy::
+
+    FleetError
+    ├── LaunchError               an agent could not be started
+    │   ├── UnknownHarnessError   no harness registered under that name
+    │   ├── HarnessNotFoundError  the harness's CLI binary or package is missing
+    │   └── BadWorkingDirectoryError  cwd does not exist or is not a directory
+    ├── AgentNotFoundError        no agent with that name or id in the store
+    ├── AgentNotRunningError      the agent's runner has ended; it cannot take input
+    ├── WaitTimeoutError          an agent did not settle within the time given
+    ├── ApprovalError             an approval cannot be decided (already decided, unknown)
+    └── StoreError                the event store cannot be opened or written
+
+Every message says the cause and what to do about it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "AgentNotFoundError",
+    "AgentNotRunningError",
+    "ApprovalError",
+    "BadWorkingDirectoryError",
+    "FleetError",
+    "HarnessNotFoundError",
+    "LaunchError",
+    "StoreError",
+    "UnknownHarnessError",
+    "WaitTimeoutError",
+]
+
+
+class FleetError(Exception):
+    """Base class of every error fleetnb raises on purpose."""
+
+
+class LaunchError(FleetError):
+    """An agent could not be started; carries what was tried."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        harness: str | None = None,
+        argv: Sequence[str] = (),
+        returncode: int | None = None,
+        stderr_tail: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.harness = harness
+        self.argv = list(argv)
+        self.returncode = returncode
+        self.stderr_tail = stderr_tail
+
+
+class UnknownHarnessError(LaunchError):
+    """No harness is registered under the requested name."""
+
+
+class HarnessNotFoundError(LaunchError):
+    """The CLI binary or Python package a harness drives is not installed."""
+
+
+class BadWorkingDirectoryError(LaunchError):
+    """The working directory given for an agent is unusable."""
+
+
+class AgentNotFoundError(FleetError, KeyError):
+    """No agent matches the given name or id."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class AgentNotRunningError(FleetError):
+    """The agent's runner has ended, so it cannot take a message or a stop."""
+
+
+class ApprovalError(FleetError):
+    """An approval request cannot be decided as asked."""
+
+
+class StoreError(FleetError):
+    """The event store cannot be opened or written."""
+
+
+class WaitTimeoutError(FleetError, TimeoutError):
+    """An agent did not reach the awaited state in time; it keeps running."""

@@ -1,0 +1,452 @@
+"""The notebook's handles on the fleet: :class:`Fleet` and :class:`Agent`.
+
+Nothing here owns an agent. ``launch`` writes the agent into the store and
+starts a detached runner; every other method reads events or writes the events
+a person causes (a message, a stop). A second ``Fleet`` on the same root, in
+any process, sees exactly the same agents.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fleetnb.errors import (
+    AgentNotRunningError,
+    BadWorkingDirectoryError,
+    LaunchError,
+    WaitTimeoutError,
+)
+from fleetnb.events import AgentStatus, Event, EventKind, State, Usage, fold
+from fleetnb.harnesses import LaunchSpec, get_harness
+from fleetnb.liveness import runner_alive
+from fleetnb.store import AgentRecord, EventStore, default_root, store_path
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["APPROVAL_MODES", "Agent", "Fleet"]
+
+APPROVAL_MODES = ("allow", "ask", "deny")
+DEFAULT_STALL_AFTER_S = 300.0
+# A runner that has not announced itself this long after launch is not coming.
+_RUNNER_START_GRACE_S = 60.0
+_POLL_S = 0.1
+
+
+class Fleet:
+    """Every agent under one root directory, as recorded in its store."""
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str] | None = None,
+        *,
+        stall_after: float = DEFAULT_STALL_AFTER_S,
+    ) -> None:
+        self.root = Path(root).resolve() if root is not None else default_root()
+        self.store = EventStore(store_path(self.root))
+        self.stall_after = stall_after
+        self._agents: dict[str, Agent] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<Fleet {self.root} with {len(self.store.agents())} agents>"
+
+    # -- launching ---------------------------------------------------------------
+
+    def launch(
+        self,
+        task: str,
+        harness: str = "claude",
+        cwd: str | os.PathLike[str] = ".",
+        model: str | None = None,
+        name: str | None = None,
+        env: Mapping[str, str] | None = None,
+        approvals: str = "deny",
+        *,
+        binary: str | None = None,
+        idle_timeout: float | None = None,
+        approval_timeout: float | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> Agent:
+        """Start an agent on ``task``; returns at once with its handle.
+
+        Everything is checked before anything is written, so a bad launch
+        leaves no trace in the store.
+        """
+        record = self._prepare(task, harness, cwd, model, name, env, approvals, binary)
+        config = {
+            **record.config,
+            **_drop_none(idle_timeout=idle_timeout, approval_timeout=approval_timeout),
+            "options": dict(options or {}),
+        }
+        record = AgentRecord(**{**_fields(record), "config": config})
+        demo = get_harness(harness).demo
+        self.store.create_agent(record, _launched_payload(record, demo))
+        agent = self._handle(record)
+        agent._spawn(dict(env or {}))
+        return agent
+
+    def _prepare(
+        self,
+        task: str,
+        harness_name: str,
+        cwd: str | os.PathLike[str],
+        model: str | None,
+        name: str | None,
+        env: Mapping[str, str] | None,
+        approvals: str,
+        binary: str | None,
+    ) -> AgentRecord:
+        if not isinstance(task, str) or not task.strip():
+            raise LaunchError("the task is empty; describe what the agent should do")
+        if approvals not in APPROVAL_MODES:
+            raise LaunchError(
+                f"approvals={approvals!r} is not one of {', '.join(APPROVAL_MODES)}"
+            )
+        _check_env(env)
+        harness = get_harness(harness_name)
+        workdir = _check_cwd(cwd, harness_name)
+        spec = LaunchSpec(task=task, cwd=workdir, model=model, binary=binary)
+        harness.preflight(spec)
+        return AgentRecord(
+            id=uuid.uuid4().hex[:12],
+            name=self._pick_name(name, harness_name),
+            harness=harness_name,
+            model=model,
+            task=task,
+            cwd=str(workdir),
+            created_at=time.time(),
+            config={
+                "approvals": approvals,
+                "binary": binary,
+                "env_keys": sorted(env or {}),  # values may be secrets: never stored
+            },
+        )
+
+    def _pick_name(self, name: str | None, harness: str) -> str:
+        if name is not None:
+            if not name.strip() or any(c.isspace() for c in name):
+                raise LaunchError(f"agent name {name!r} must be non-empty without spaces")
+            if self.store.name_taken(name):
+                raise LaunchError(f"an agent named {name!r} exists; pick another name")
+            return name
+        number = len(self.store.agents()) + 1
+        while self.store.name_taken(f"{harness}-{number}"):
+            number += 1
+        return f"{harness}-{number}"
+
+    # -- reading -----------------------------------------------------------------
+
+    @property
+    def agents(self) -> list[Agent]:
+        return [self._handle(record) for record in self.store.agents()]
+
+    def __getitem__(self, name_or_id: str) -> Agent:
+        return self._handle(self.store.agent(name_or_id))
+
+    def __iter__(self) -> Any:
+        return iter(self.agents)
+
+    def __len__(self) -> int:
+        return len(self.store.agents())
+
+    def status(self) -> pd.DataFrame:
+        """One row per agent: what it is doing, what it has spent."""
+        import pandas as pd
+
+        rows = [agent.row() for agent in self.agents]
+        return pd.DataFrame(rows, columns=list(_STATUS_COLUMNS))
+
+    def wait(self, timeout: float | None = None) -> dict[str, State]:
+        """Wait until every agent is idle or finished."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        return {
+            agent.name: agent.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            for agent in self.agents
+        }
+
+    def _handle(self, record: AgentRecord) -> Agent:
+        with self._lock:
+            agent = self._agents.get(record.id)
+            if agent is None:
+                agent = self._agents[record.id] = Agent(self, record)
+            return agent
+
+
+class Agent:
+    """A handle on one agent; its state is always folded fresh from the store."""
+
+    def __init__(self, fleet: Fleet, record: AgentRecord) -> None:
+        self.fleet = fleet
+        self.record = record
+        self._status = AgentStatus()
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __repr__(self) -> str:
+        return f"<Agent {self.name} ({self.harness}) {self.state}>"
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def name(self) -> str:
+        return self.record.name
+
+    @property
+    def harness(self) -> str:
+        return self.record.harness
+
+    @property
+    def task(self) -> str:
+        return self.record.task
+
+    @property
+    def model(self) -> str | None:
+        return self.status().model or self.record.model
+
+    @property
+    def state(self) -> State:
+        return self.status().state
+
+    @property
+    def session_id(self) -> str | None:
+        return self.status().session_id
+
+    @property
+    def usage(self) -> Usage:
+        return self.status().usage
+
+    @property
+    def cost_usd(self) -> float:
+        return self.status().cost_usd
+
+    def events(self, kinds: Iterable[str] | None = None, after_seq: int = 0) -> list[Event]:
+        return self.fleet.store.events(self.id, after_seq=after_seq, kinds=kinds)
+
+    def status(self) -> AgentStatus:
+        """Fold new events into the cached status, then check the runner is alive."""
+        store = self.fleet.store
+        with self._lock:
+            new = store.events(self.id, after_seq=self._status.last_seq)
+            status = fold(
+                new, now=time.time(), stall_after=self.fleet.stall_after, status=self._status
+            )
+            if not status.state.is_final and self._runner_lost():
+                fold(store.events(self.id, after_seq=status.last_seq), status=status)
+            return status
+
+    def wait(self, timeout: float | None = None) -> State:
+        """Block until the agent is idle (ready for a follow-up) or finished."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            state = self.state
+            if state.is_settled:
+                return state
+            if deadline is not None and time.monotonic() >= deadline:
+                raise WaitTimeoutError(
+                    f"agent {self.name} is still {state} after {timeout:g} s; "
+                    "call wait() again, or stop() it"
+                )
+            time.sleep(_POLL_S)
+
+    def send(self, message: str) -> None:
+        """Give the agent a follow-up turn in the same session."""
+        if not message.strip():
+            raise ValueError("the message is empty")
+        self._require_running("send a message to")
+        self.fleet.store.append(self.id, EventKind.USER_MESSAGE, {"text": message})
+
+    def stop(self, timeout: float = 10.0, reason: str = "stop requested") -> State:
+        """Stop the agent and its CLI; returns the final state."""
+        if self.state.is_final:
+            return self.state
+        self.fleet.store.append(
+            self.id, EventKind.STOP_REQUESTED, {"by": "person", "reason": reason}
+        )
+        try:
+            return self._wait_final(timeout)
+        except WaitTimeoutError:
+            self._signal_runner(signal.SIGTERM)
+        try:
+            return self._wait_final(5.0)
+        except WaitTimeoutError:
+            self._signal_runner(signal.SIGKILL)
+            self.fleet.store.finish_if_open(
+                self.id, {"status": "stopped", "reason": "killed after stop timed out"}
+            )
+            return self.state
+
+    def row(self) -> dict[str, Any]:
+        """This agent as one row of ``Fleet.status()``."""
+        status = self.status()
+        usage = status.usage
+        end = status.last_ts if status.state.is_final else time.time()
+        return {
+            "name": self.name,
+            "id": self.id,
+            "harness": self.harness,
+            "model": status.model or self.record.model,
+            "state": str(status.state),
+            "task": self.task,
+            "session_id": status.session_id,
+            "elapsed_s": round((end or self.record.created_at) - self.record.created_at, 1),
+            "last_action": status.last_action,
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "cache_read_tokens": usage.cache_read_tokens,
+            "cache_write_tokens": usage.cache_write_tokens,
+            "total_tokens": usage.total_tokens,
+            "cost_usd": status.cost_usd,
+            "pending_approvals": len(status.pending_approvals),
+            "demo": self.harness == "demo",
+        }
+
+    # -- runner process ----------------------------------------------------------
+
+    def _spawn(self, env: dict[str, str]) -> None:
+        store = self.fleet.store
+        log_path = store.path.parent / "logs" / f"{self.id}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        argv = [sys.executable, "-m", "fleetnb.runner", str(store.path), self.id]
+        try:
+            with log_path.open("ab") as log:
+                self._process = subprocess.Popen(
+                    argv,
+                    cwd=self.record.cwd,
+                    env={**os.environ, **env},
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    start_new_session=True,  # survive the kernel and its signals
+                )
+        except OSError as exc:
+            store.finish_if_open(
+                self.id, {"status": "failed", "reason": "runner did not start", "error": str(exc)}
+            )
+            raise LaunchError(
+                f"could not start the runner for {self.name}: {exc}",
+                harness=self.harness,
+                argv=argv,
+            ) from exc
+
+    def _runner_lost(self) -> bool:
+        """Record ``runner_lost`` if the runner died without a final event."""
+        started = self.fleet.store.events(self.id, kinds=(EventKind.RUNNER_STARTED,))
+        if started:
+            alive = runner_alive(started[-1].payload)
+        elif self._process is not None:
+            alive = self._process.poll() is None
+        else:
+            alive = time.time() - self.record.created_at < _RUNNER_START_GRACE_S
+        if alive is not False or self._process_still_finishing():
+            return False
+        event = self.fleet.store.finish_if_open(
+            self.id,
+            {
+                "status": "failed",
+                "reason": "runner lost",
+                "error": "the runner process ended without recording how the agent ended",
+                "stderr_tail": _log_tail(self.fleet.store.path.parent / "logs" / f"{self.id}.log"),
+            },
+        )
+        return event is not None
+
+    def _process_still_finishing(self) -> bool:
+        """The runner may have written its final event a moment after our read."""
+        finished = self.fleet.store.events(
+            self.id, after_seq=self._status.last_seq, kinds=(EventKind.AGENT_FINISHED,)
+        )
+        return bool(finished)
+
+    def _signal_runner(self, signum: int) -> None:
+        started = self.fleet.store.events(self.id, kinds=(EventKind.RUNNER_STARTED,))
+        if not started or not runner_alive(started[-1].payload):
+            return
+        try:
+            os.killpg(int(started[-1].payload["pid"]), signum)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def _wait_final(self, timeout: float) -> State:
+        deadline = time.monotonic() + timeout
+        while not (state := self.state).is_final:
+            if time.monotonic() >= deadline:
+                raise WaitTimeoutError(f"agent {self.name} did not stop within {timeout:g} s")
+            time.sleep(_POLL_S)
+        return state
+
+    def _require_running(self, action: str) -> None:
+        state = self.state
+        if state.is_final:
+            raise AgentNotRunningError(
+                f"cannot {action} agent {self.name}: it has finished ({state}); "
+                "launch a new agent for more work"
+            )
+
+
+_STATUS_COLUMNS = (
+    "name", "id", "harness", "model", "state", "task", "session_id", "elapsed_s",
+    "last_action", "input_tokens", "output_tokens", "cache_read_tokens",
+    "cache_write_tokens", "total_tokens", "cost_usd", "pending_approvals", "demo",
+)  # fmt: skip
+
+
+def _check_cwd(cwd: str | os.PathLike[str], harness: str) -> Path:
+    path = Path(cwd).expanduser()
+    if not path.exists():
+        raise BadWorkingDirectoryError(
+            f"cwd {str(path)!r} does not exist; create it or pass an existing directory",
+            harness=harness,
+        )
+    if not path.is_dir():
+        raise BadWorkingDirectoryError(
+            f"cwd {str(path)!r} is not a directory; pass the repository's directory",
+            harness=harness,
+        )
+    return path.resolve()
+
+
+def _check_env(env: Mapping[str, str] | None) -> None:
+    for key, value in (env or {}).items():
+        if not isinstance(key, str) or not key or "=" in key or not isinstance(value, str):
+            raise LaunchError(
+                f"env entry {key!r}: {value!r} is invalid; env maps names to string values"
+            )
+
+
+def _launched_payload(record: AgentRecord, demo: bool) -> dict[str, Any]:
+    return {
+        "task": record.task,
+        "harness": record.harness,
+        "model": record.model,
+        "cwd": record.cwd,
+        "name": record.name,
+        "approvals": record.config.get("approvals"),
+        "demo": demo,
+    }
+
+
+def _fields(record: AgentRecord) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in record.__dataclass_fields__}
+
+
+def _drop_none(**values: Any) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _log_tail(path: Path, limit: int = 4000) -> str:
+    try:
+        return path.read_bytes()[-limit:].decode("utf-8", "replace")
+    except OSError:
+        return ""

@@ -1,0 +1,268 @@
+"""The detached runner: one process per agent, owning the agent's CLI.
+
+Started by :meth:`fleetnb.Fleet.launch` as ``python -m fleetnb.runner DB AGENT_ID``
+in a new session, so it outlives the kernel that launched it. It runs the
+harness, writes every event to the store, polls the store for what the kernel
+writes (follow-up messages, stops, approval decisions), and records exactly one
+``agent_finished`` event however the agent ends. A runner killed with SIGKILL
+cannot write that event; readers notice the dead process and record
+``runner_lost`` for it (see :mod:`fleetnb.liveness`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from fleetnb.events import EventKind
+from fleetnb.harnesses import Decision, LaunchSpec, Outcome, get_harness
+from fleetnb.liveness import runner_identity
+from fleetnb.store import AgentRecord, EventStore
+
+__all__ = ["AgentRunner", "main"]
+
+POLL_INTERVAL_S = 0.2
+DEFAULT_IDLE_TIMEOUT_S = 600.0
+DEFAULT_APPROVAL_TIMEOUT_S = 600.0
+DEFAULT_WATCHDOG_S = 1800.0
+
+_CONTROL_KINDS = (
+    EventKind.USER_MESSAGE,
+    EventKind.STOP_REQUESTED,
+    EventKind.APPROVAL_DECIDED,
+)
+
+
+class _Stop(Exception):
+    """Raised inside the runner when the agent must end early."""
+
+    def __init__(self, status: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class AgentRunner:
+    """The runner's side of a harness session (implements ``harnesses.Session``)."""
+
+    def __init__(self, store: EventStore, record: AgentRecord) -> None:
+        self.store = store
+        self.record = record
+        config = record.config
+        self.spec = LaunchSpec(
+            task=record.task,
+            cwd=Path(record.cwd),
+            model=record.model,
+            binary=config.get("binary"),
+            options=config.get("options") or {},
+        )
+        self.approvals = str(config.get("approvals", "deny"))
+        self.harness = get_harness(record.harness)
+        self.idle_timeout = float(
+            config.get("idle_timeout")
+            or self.harness.idle_timeout
+            or DEFAULT_IDLE_TIMEOUT_S
+        )
+        self.approval_timeout = float(
+            config.get("approval_timeout", DEFAULT_APPROVAL_TIMEOUT_S)
+        )
+        self.watchdog_s = float(config.get("watchdog_s", DEFAULT_WATCHDOG_S))
+        self._messages: asyncio.Queue[str] = asyncio.Queue()
+        self._decisions: dict[str, asyncio.Future[Decision]] = {}
+        self._seen_seq = 0
+        self._last_emit = time.monotonic()
+        self._idle = False
+        self._stop: _Stop | None = None
+
+    # -- Session protocol --------------------------------------------------------
+
+    def emit(self, kind: EventKind, **payload: Any) -> None:
+        self._last_emit = time.monotonic()
+        self.store.append(self.record.id, kind, self._labelled(payload))
+
+    def _labelled(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """Every event of a demo agent says so, wherever it is shown later."""
+        return {"demo": True, **payload} if self.harness.demo else dict(payload)
+
+    async def request_approval(
+        self, tool: str, tool_input: Mapping[str, Any], reason: str = ""
+    ) -> Decision:
+        request_id = uuid.uuid4().hex[:12]
+        self.emit(
+            EventKind.APPROVAL_REQUESTED,
+            request_id=request_id,
+            tool=tool,
+            input=dict(tool_input),
+            reason=reason,
+        )
+        if self.approvals in ("allow", "deny"):
+            decision = Decision(self.approvals == "allow", f"approvals={self.approvals}")
+            self._record_decision(request_id, decision)
+            return decision
+        return await self._await_person(request_id)
+
+    async def next_message(self) -> str | None:
+        self._idle = True
+        try:
+            return await asyncio.wait_for(self._messages.get(), self.idle_timeout)
+        except TimeoutError:
+            return None
+        finally:
+            self._idle = False
+
+    def resume_id(self) -> str | None:
+        value = self.record.config.get("resume")
+        return str(value) if value else None
+
+    # -- running ---------------------------------------------------------------
+
+    async def run(self) -> None:
+        harness = self.harness
+        harness.preflight(self.spec)
+        # Control events written before this run's launch belong to earlier runs;
+        # ones written since (even before this process started) are for us.
+        launches = self.store.events(self.record.id, kinds=(EventKind.LAUNCHED,))
+        self._seen_seq = launches[-1].seq - 1 if launches else 0
+        work = asyncio.ensure_future(harness.run(self))
+        watcher = asyncio.ensure_future(self._watch(work))
+        _on_signals(lambda: self._halt(work, _Stop("stopped", "signal")))
+        try:
+            outcome = await work
+            self._finish(_outcome_payload(outcome))
+        except asyncio.CancelledError:
+            stop = self._stop or _Stop("stopped", "cancelled")
+            self._finish({"status": stop.status, "reason": stop.reason, "exit_code": None})
+        except Exception as exc:
+            self._finish(_crash_payload(exc))
+        finally:
+            watcher.cancel()
+
+    async def _watch(self, work: asyncio.Future[Outcome]) -> None:
+        """Poll the store for control events and keep the watchdog."""
+        while not work.done():
+            for event in self.store.events(
+                self.record.id, after_seq=self._seen_seq, kinds=_CONTROL_KINDS
+            ):
+                self._seen_seq = event.seq
+                self._dispatch(event.kind, event.payload, work)
+            silent = time.monotonic() - self._last_emit
+            if silent > self.watchdog_s and not self._idle and not self._decisions:
+                reason = f"watchdog: no output from the agent for {int(silent)} s"
+                self._halt(work, _Stop("failed", reason))
+            await asyncio.sleep(POLL_INTERVAL_S)
+
+    def _dispatch(self, kind: str, payload: Mapping[str, Any], work: asyncio.Future[Outcome]) -> None:
+        if kind == EventKind.USER_MESSAGE:
+            self._messages.put_nowait(str(payload.get("text", "")))
+        elif kind == EventKind.STOP_REQUESTED:
+            self._halt(work, _Stop("stopped", str(payload.get("reason") or "stop requested")))
+        elif kind == EventKind.APPROVAL_DECIDED:
+            future = self._decisions.pop(str(payload.get("request_id")), None)
+            if future is not None and not future.done():
+                future.set_result(
+                    Decision(
+                        payload.get("decision") == "allow",
+                        str(payload.get("reason") or ""),
+                        str(payload.get("by") or "person"),
+                    )
+                )
+
+    def _halt(self, work: asyncio.Future[Outcome], stop: _Stop) -> None:
+        if self._stop is None:
+            self._stop = stop
+        work.cancel()
+
+    async def _await_person(self, request_id: str) -> Decision:
+        future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
+        self._decisions[request_id] = future
+        try:
+            return await asyncio.wait_for(future, self.approval_timeout)
+        except TimeoutError:
+            decision = Decision(False, f"no answer within {self.approval_timeout:g} s", "timeout")
+            with contextlib.suppress(Exception):  # a person decided in the same instant
+                self._record_decision(request_id, decision)
+                return decision
+            return self._decided_in_store(request_id)
+        finally:
+            self._decisions.pop(request_id, None)
+
+    def _decided_in_store(self, request_id: str) -> Decision:
+        for event in self.store.events(self.record.id, kinds=(EventKind.APPROVAL_DECIDED,)):
+            if event.payload.get("request_id") == request_id:
+                return Decision(event.payload.get("decision") == "allow", "", "person")
+        return Decision(False, "undecided", "timeout")
+
+    def _record_decision(self, request_id: str, decision: Decision) -> None:
+        self._last_emit = time.monotonic()
+        self.store.decide(
+            self.record.id,
+            request_id,
+            self._labelled(
+                {
+                    "decision": "allow" if decision.allow else "deny",
+                    "by": decision.by,
+                    "reason": decision.reason,
+                }
+            ),
+        )
+
+    def _finish(self, payload: Mapping[str, Any]) -> None:
+        self.store.finish_if_open(self.record.id, payload)
+
+
+def _outcome_payload(outcome: Outcome) -> dict[str, Any]:
+    return {
+        "status": outcome.status,
+        "exit_code": outcome.exit_code,
+        "stderr_tail": outcome.stderr_tail,
+        "error": outcome.error,
+        "reason": "completed" if outcome.status == "done" else "agent error",
+    }
+
+
+def _crash_payload(exc: BaseException) -> dict[str, Any]:
+    tail = "".join(traceback.format_exception(exc)[-6:])
+    return {
+        "status": "failed",
+        "exit_code": getattr(exc, "returncode", None),
+        "stderr_tail": str(getattr(exc, "stderr_tail", "")),
+        "error": f"{type(exc).__name__}: {exc}",
+        "reason": "harness error",
+        "traceback": tail,
+    }
+
+
+def _on_signals(callback: Any) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        loop.add_signal_handler(signum, callback)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m fleetnb.runner DB_PATH AGENT_ID", file=sys.stderr)
+        return 2
+    store = EventStore(args[0])
+    record = store.agent(args[1])
+    store.append(record.id, EventKind.RUNNER_STARTED, runner_identity())
+    try:
+        asyncio.run(AgentRunner(store, record).run())
+    except BaseException as exc:  # the last line of defence: always leave a final event
+        store.finish_if_open(record.id, _crash_payload(exc))
+        raise
+    finally:
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
