@@ -190,7 +190,6 @@ class Agent:
         self.record = record
         self._status = AgentStatus()
         self._lock = threading.Lock()
-        self._process: subprocess.Popen[bytes] | None = None
 
     def __repr__(self) -> str:
         return f"<Agent {self.name} ({self.harness}) {self.state}>"
@@ -267,6 +266,13 @@ class Agent:
         self._require_running("send a message to")
         self.fleet.store.append(self.id, EventKind.USER_MESSAGE, {"text": message})
 
+    def decide(
+        self, request_id: str, allow: bool, reason: str = "", by: str = "person"
+    ) -> Event:
+        """Answer one of this agent's pending approval requests, exactly once."""
+        payload = {"decision": "allow" if allow else "deny", "by": by, "reason": reason}
+        return self.fleet.store.decide(self.id, request_id, payload)
+
     def stop(self, timeout: float = 10.0, reason: str = "stop requested") -> State:
         """Stop the agent and its CLI; returns the final state."""
         if self.state.is_final:
@@ -315,13 +321,14 @@ class Agent:
     # -- runner process ----------------------------------------------------------
 
     def _spawn(self, env: dict[str, str]) -> None:
+        """Start the runner detached: it forks away so the kernel is not its parent."""
         store = self.fleet.store
-        log_path = store.path.parent / "logs" / f"{self.id}.log"
+        log_path = _log_path(store.path, self.id)
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        argv = [sys.executable, "-m", "fleetnb.runner", str(store.path), self.id]
+        argv = [sys.executable, "-m", "fleetnb.runner", "--detach", str(store.path), self.id]
         try:
             with log_path.open("ab") as log:
-                self._process = subprocess.Popen(
+                returncode = subprocess.Popen(
                     argv,
                     cwd=self.record.cwd,
                     env={**os.environ, **env},
@@ -329,24 +336,29 @@ class Agent:
                     stdout=log,
                     stderr=log,
                     start_new_session=True,  # survive the kernel and its signals
-                )
-        except OSError as exc:
+                ).wait(timeout=60)
+            error = f"the runner exited with code {returncode}" if returncode else ""
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            error = str(exc)
+        if error:
+            tail = _log_tail(log_path)
             store.finish_if_open(
-                self.id, {"status": "failed", "reason": "runner did not start", "error": str(exc)}
-            )
+                self.id,
+                {"status": "failed", "reason": "runner did not start", "error": error,
+                 "stderr_tail": tail},
+            )  # fmt: skip
             raise LaunchError(
-                f"could not start the runner for {self.name}: {exc}",
+                f"could not start the runner for {self.name}: {error}; see {log_path}",
                 harness=self.harness,
                 argv=argv,
-            ) from exc
+                stderr_tail=tail,
+            )
 
     def _runner_lost(self) -> bool:
         """Record ``runner_lost`` if the runner died without a final event."""
         started = self.fleet.store.events(self.id, kinds=(EventKind.RUNNER_STARTED,))
         if started:
             alive = runner_alive(started[-1].payload)
-        elif self._process is not None:
-            alive = self._process.poll() is None
         else:
             alive = time.time() - self.record.created_at < _RUNNER_START_GRACE_S
         if alive is not False or self._process_still_finishing():
@@ -357,7 +369,7 @@ class Agent:
                 "status": "failed",
                 "reason": "runner lost",
                 "error": "the runner process ended without recording how the agent ended",
-                "stderr_tail": _log_tail(self.fleet.store.path.parent / "logs" / f"{self.id}.log"),
+                "stderr_tail": _log_tail(_log_path(self.fleet.store.path, self.id)),
             },
         )
         return event is not None
@@ -443,6 +455,10 @@ def _fields(record: AgentRecord) -> dict[str, Any]:
 
 def _drop_none(**values: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
+
+
+def _log_path(store: Path, agent_id: str) -> Path:
+    return store.parent / "logs" / f"{agent_id}.log"
 
 
 def _log_tail(path: Path, limit: int = 4000) -> str:

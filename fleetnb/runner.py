@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 import time
@@ -248,8 +249,14 @@ def _on_signals(callback: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--detach"]:
+        args = args[1:]
+        # The launcher exits at once so the runner is nobody's child: no zombie
+        # in the kernel, and no tie to the kernel's lifetime.
+        if os.fork() > 0:
+            os._exit(0)
     if len(args) != 2:
-        print("usage: python -m fleetnb.runner DB_PATH AGENT_ID", file=sys.stderr)
+        print("usage: python -m fleetnb.runner [--detach] DB_PATH AGENT_ID", file=sys.stderr)
         return 2
     store = EventStore(args[0])
     record = store.agent(args[1])

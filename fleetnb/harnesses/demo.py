@@ -59,6 +59,7 @@ class _DemoSession:
         await self.say(f"[demo] Working on: {text}")
         if first:
             await self.list_files()
+            await self.chatter(int(self.spec.options.get("chatter", 0)))
         wrote = await self.write_notes(text)
         if wrote:
             await self.run_command(["wc", "-l", str(self.notes.relative_to(self.spec.cwd))])
@@ -79,6 +80,12 @@ class _DemoSession:
             cost_usd=0.0,
             synthetic=True,
         )
+
+    async def chatter(self, count: int) -> None:
+        """Stream ``count`` short messages: a busy agent, for load tests and benchmarks."""
+        for index in range(count):
+            self.emit(EventKind.ASSISTANT_TEXT, text=f"[demo] progress {index + 1}/{count}")
+            await asyncio.sleep(0)
 
     async def list_files(self) -> None:
         call_id = self._call_id()

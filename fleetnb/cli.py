@@ -1,0 +1,177 @@
+"""The ``fleetnb`` command: the fleet from a shell.
+
+Exit codes: 0 success, 1 a fleetnb error (message on stderr), 2 bad usage,
+3 an awaited agent ended ``failed`` or ``stopped``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from fleetnb.errors import FleetError
+from fleetnb.events import Event, State
+from fleetnb.fleet import APPROVAL_MODES, Agent, Fleet
+from fleetnb.quickstart import run_quickstart
+
+__all__ = ["main"]
+
+_TABLE_COLUMNS = [
+    "name", "harness", "model", "state", "elapsed_s", "total_tokens", "cost_usd",
+    "pending_approvals", "last_action",
+]  # fmt: skip
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_AGENT_FAILED = 0, 1, 2, 3
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.handler(args)
+        return result
+    except FleetError as exc:
+        print(f"fleetnb: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fleetnb", description=__doc__.splitlines()[0])
+    parser.add_argument("--root", help="the fleet's root directory (default: $FLEETNB_HOME or .)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    launch = _command(commands, "launch", "start an agent on a task", _launch)
+    launch.add_argument("task")
+    launch.add_argument("--harness", default="claude", help="claude, codex, demo, …")
+    launch.add_argument("--cwd", default=".", help="the agent's working directory")
+    launch.add_argument("--model")
+    launch.add_argument("--name")
+    launch.add_argument("--approvals", choices=APPROVAL_MODES, default="deny")
+    launch.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
+    launch.add_argument("--binary", help="the CLI to run instead of the one on PATH")
+    launch.add_argument("--wait", action="store_true", help="wait until it is idle or done")
+
+    status = _command(commands, "status", "one line per agent", _status)
+    status.add_argument("--json", action="store_true")
+
+    events = _command(commands, "events", "an agent's events", _events)
+    events.add_argument("agent")
+    events.add_argument("--json", action="store_true", help="one JSON object per line")
+    events.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
+
+    send = _command(commands, "send", "a follow-up message", _send)
+    send.add_argument("agent")
+    send.add_argument("message")
+
+    stop = _command(commands, "stop", "stop an agent and its CLI", _stop)
+    stop.add_argument("agent")
+
+    wait = _command(commands, "wait", "wait until an agent is idle or done", _wait)
+    wait.add_argument("agent")
+    wait.add_argument("--timeout", type=float)
+
+    quick = _command(commands, "quickstart", "run the demo fleet (no API key)", _quickstart)
+    quick.add_argument("--dir", default="fleetnb-quickstart", help="scratch repo to work in")
+    return parser
+
+
+def _command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    help_text: str,
+    handler: Callable[[argparse.Namespace], int],
+) -> argparse.ArgumentParser:
+    sub = commands.add_parser(name, help=help_text, description=help_text)
+    sub.set_defaults(handler=handler)
+    return sub
+
+
+def _fleet(args: argparse.Namespace) -> Fleet:
+    return Fleet(args.root)
+
+
+def _launch(args: argparse.Namespace) -> int:
+    env = {}
+    for item in args.env:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise FleetError(f"--env {item!r} must look like KEY=VALUE")
+        env[key] = value
+    agent = _fleet(args).launch(
+        args.task,
+        harness=args.harness,
+        cwd=args.cwd,
+        model=args.model,
+        name=args.name,
+        env=env,
+        approvals=args.approvals,
+        binary=args.binary,
+    )
+    print(f"{agent.name}\t{agent.id}")
+    return _wait_exit(agent, None) if args.wait else EXIT_OK
+
+
+def _status(args: argparse.Namespace) -> int:
+    frame = _fleet(args).status()
+    if args.json:
+        print(frame.to_json(orient="records", indent=2))
+    elif frame.empty:
+        print("no agents yet; start one with `fleetnb launch TASK --harness demo`")
+    else:
+        print(frame[_TABLE_COLUMNS].to_string(index=False))
+    return EXIT_OK
+
+
+def _events(args: argparse.Namespace) -> int:
+    agent = _fleet(args)[args.agent]
+    last = 0
+    while True:
+        for event in agent.events(after_seq=last):
+            print(event.to_json() if args.json else _event_line(event), flush=True)
+            last = event.seq
+        if not args.follow or agent.state.is_final:
+            return EXIT_OK
+        time.sleep(0.2)
+
+
+def _send(args: argparse.Namespace) -> int:
+    _fleet(args)[args.agent].send(args.message)
+    return EXIT_OK
+
+
+def _stop(args: argparse.Namespace) -> int:
+    state = _fleet(args)[args.agent].stop()
+    print(state)
+    return EXIT_OK
+
+
+def _wait(args: argparse.Namespace) -> int:
+    return _wait_exit(_fleet(args)[args.agent], args.timeout)
+
+
+def _quickstart(args: argparse.Namespace) -> int:
+    return run_quickstart(args.dir)
+
+
+def _wait_exit(agent: Agent, timeout: float | None) -> int:
+    state = agent.wait(timeout)
+    print(state)
+    return EXIT_AGENT_FAILED if state in (State.FAILED, State.STOPPED) else EXIT_OK
+
+
+def _event_line(event: Event) -> str:
+    when = datetime.fromtimestamp(event.ts, UTC).strftime("%H:%M:%S")
+    payload = json.dumps(event.payload, ensure_ascii=False)
+    if len(payload) > 160:
+        payload = payload[:159] + "…"
+    return f"{event.seq:>5} {when} {event.kind:<19} {payload}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

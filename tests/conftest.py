@@ -1,0 +1,49 @@
+"""Fixtures shared by every test: an isolated fleet root and a real git repo."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import fleetnb
+
+
+def require_binary(name: str) -> str:
+    """The path of ``name``; a missing binary skips locally but fails under CI."""
+    found = shutil.which(name)
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{name} is not installed; .ci/run must install it")
+        pytest.skip(f"{name} is not installed")
+    return found
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A real git repository with one committed file."""
+    path = tmp_path / "repo"
+    path.mkdir()
+    git = ["git", "-C", str(path), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (path / "README.md").write_text("# test repo\n")
+    subprocess.run([*git, "add", "README.md"], check=True)
+    subprocess.run([*git, "commit", "-qm", "initial"], check=True)
+    return path
+
+
+@pytest.fixture
+def fleet(tmp_path: Path) -> Iterator[fleetnb.Fleet]:
+    """A fleet rooted in its own temp directory; stops whatever is left running."""
+    root = tmp_path / "root"
+    root.mkdir()
+    instance = fleetnb.Fleet(root)
+    yield instance
+    for agent in instance.agents:
+        if not agent.state.is_final:
+            agent.stop(timeout=5)
+    instance.store.close()
