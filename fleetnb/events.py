@@ -36,7 +36,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 __all__ = [
@@ -304,7 +304,7 @@ def _on_finished(status: AgentStatus, payload: Mapping[str, Any]) -> None:
 
 _FINISH_STATES = {"done": State.DONE, "failed": State.FAILED, "stopped": State.STOPPED}
 
-_HANDLERS = {
+_HANDLERS: dict[str, Callable[[AgentStatus, Mapping[str, Any]], None]] = {
     EventKind.LAUNCHED: _on_launched,
     EventKind.SESSION_STARTED: _on_session,
     EventKind.ASSISTANT_TEXT: _on_text,

@@ -8,6 +8,7 @@ any process, sees exactly the same agents.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -62,7 +63,7 @@ class Fleet:
 
     # -- launching ---------------------------------------------------------------
 
-    def launch(
+    def launch(  # noqa: PLR0917 - the positional order is the documented API
         self,
         task: str,
         harness: str = "claude",
@@ -82,7 +83,10 @@ class Fleet:
         Everything is checked before anything is written, so a bad launch
         leaves no trace in the store.
         """
-        record = self._prepare(task, harness, cwd, model, name, env, approvals, binary)
+        record = self._prepare(
+            task=task, harness_name=harness, cwd=cwd, model=model, name=name, env=env,
+            approvals=approvals, binary=binary,
+        )  # fmt: skip
         config = {
             **record.config,
             **_drop_none(idle_timeout=idle_timeout, approval_timeout=approval_timeout),
@@ -97,6 +101,7 @@ class Fleet:
 
     def _prepare(
         self,
+        *,
         task: str,
         harness_name: str,
         cwd: str | os.PathLike[str],
@@ -109,9 +114,7 @@ class Fleet:
         if not isinstance(task, str) or not task.strip():
             raise LaunchError("the task is empty; describe what the agent should do")
         if approvals not in APPROVAL_MODES:
-            raise LaunchError(
-                f"approvals={approvals!r} is not one of {', '.join(APPROVAL_MODES)}"
-            )
+            raise LaunchError(f"approvals={approvals!r} is not one of {', '.join(APPROVAL_MODES)}")
         _check_env(env)
         harness = get_harness(harness_name)
         workdir = _check_cwd(cwd, harness_name)
@@ -161,7 +164,7 @@ class Fleet:
 
     def status(self) -> pd.DataFrame:
         """One row per agent: what it is doing, what it has spent."""
-        import pandas as pd
+        import pandas as pd  # noqa: PLC0415 - keeps pandas out of every runner process
 
         rows = [agent.row() for agent in self.agents]
         return pd.DataFrame(rows, columns=list(_STATUS_COLUMNS))
@@ -169,10 +172,11 @@ class Fleet:
     def wait(self, timeout: float | None = None) -> dict[str, State]:
         """Wait until every agent is idle or finished."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        return {
-            agent.name: agent.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
-            for agent in self.agents
-        }
+        states = {}
+        for agent in self.agents:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            states[agent.name] = agent.wait(left)
+        return states
 
     def _handle(self, record: AgentRecord) -> Agent:
         with self._lock:
@@ -266,9 +270,7 @@ class Agent:
         self._require_running("send a message to")
         self.fleet.store.append(self.id, EventKind.USER_MESSAGE, {"text": message})
 
-    def decide(
-        self, request_id: str, allow: bool, reason: str = "", by: str = "person"
-    ) -> Event:
+    def decide(self, request_id: str, allow: bool, reason: str = "", by: str = "person") -> Event:
         """Answer one of this agent's pending approval requests, exactly once."""
         payload = {"decision": "allow" if allow else "deny", "by": by, "reason": reason}
         return self.fleet.store.decide(self.id, request_id, payload)
@@ -385,10 +387,8 @@ class Agent:
         started = self.fleet.store.events(self.id, kinds=(EventKind.RUNNER_STARTED,))
         if not started or not runner_alive(started[-1].payload):
             return
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(int(started[-1].payload["pid"]), signum)
-        except (ProcessLookupError, PermissionError):
-            pass
 
     def _wait_final(self, timeout: float) -> State:
         deadline = time.monotonic() + timeout

@@ -45,7 +45,8 @@ def run_quickstart(directory: str, *, timeout: float = 120.0) -> int:
         if all(agent.state.is_settled for agent in agents):
             break
         time.sleep(0.3)
-    print(f"Done. Files the agents wrote: {sorted(p.name for p in (repo / 'fleetnb-demo').glob('*'))}")
+    written = sorted(p.name for p in (repo / "fleetnb-demo").glob("*"))
+    print(f"Done. Files the agents wrote: {written}")
     print(f"Inspect with: fleetnb --root {repo} status   |   fleetnb --root {repo} events NAME")
     return 0
 

@@ -68,13 +68,9 @@ class AgentRunner:
         self.approvals = str(config.get("approvals", "deny"))
         self.harness = get_harness(record.harness)
         self.idle_timeout = float(
-            config.get("idle_timeout")
-            or self.harness.idle_timeout
-            or DEFAULT_IDLE_TIMEOUT_S
+            config.get("idle_timeout") or self.harness.idle_timeout or DEFAULT_IDLE_TIMEOUT_S
         )
-        self.approval_timeout = float(
-            config.get("approval_timeout", DEFAULT_APPROVAL_TIMEOUT_S)
-        )
+        self.approval_timeout = float(config.get("approval_timeout", DEFAULT_APPROVAL_TIMEOUT_S))
         self.watchdog_s = float(config.get("watchdog_s", DEFAULT_WATCHDOG_S))
         self._messages: asyncio.Queue[str] = asyncio.Queue()
         self._decisions: dict[str, asyncio.Future[Decision]] = {}
@@ -160,7 +156,9 @@ class AgentRunner:
                 self._halt(work, _Stop("failed", reason))
             await asyncio.sleep(POLL_INTERVAL_S)
 
-    def _dispatch(self, kind: str, payload: Mapping[str, Any], work: asyncio.Future[Outcome]) -> None:
+    def _dispatch(
+        self, kind: str, payload: Mapping[str, Any], work: asyncio.Future[Outcome]
+    ) -> None:
         if kind == EventKind.USER_MESSAGE:
             self._messages.put_nowait(str(payload.get("text", "")))
         elif kind == EventKind.STOP_REQUESTED:

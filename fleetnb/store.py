@@ -189,7 +189,10 @@ class EventStore:
 
         try:
             return self.append_if(
-                agent_id, EventKind.AGENT_FINISHED, payload, check,
+                agent_id,
+                EventKind.AGENT_FINISHED,
+                payload,
+                check,
                 kinds=(EventKind.AGENT_FINISHED,),
             )
         except _AlreadyFinished:
@@ -223,9 +226,7 @@ class EventStore:
     ) -> list[Event]:
         """An agent's events with ``seq > after_seq``, oldest first."""
         with self._reading() as conn:
-            return _select_events(
-                conn, agent_id, after_seq, tuple(kinds) if kinds else None, limit
-            )
+            return _select_events(conn, agent_id, after_seq, tuple(kinds) if kinds else None, limit)
 
     def tail(self, after_id: int = 0, limit: int = 10_000) -> list[tuple[int, Event]]:
         """Events of every agent written after the global position ``after_id``."""

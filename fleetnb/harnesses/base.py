@@ -106,8 +106,10 @@ def find_binary(harness: str, command: str, spec: LaunchSpec, hint: str) -> str:
     wanted = spec.binary or command
     found = shutil.which(wanted)
     if found is None:
-        where = f"{wanted!r} does not exist or is not executable" if spec.binary else (
-            f"`{command}` was not found on PATH"
+        where = (
+            f"{wanted!r} does not exist or is not executable"
+            if spec.binary
+            else (f"`{command}` was not found on PATH")
         )
         raise HarnessNotFoundError(f"{where}; {hint}", harness=harness, argv=[wanted])
     return found

@@ -63,7 +63,7 @@ class _DemoSession:
         wrote = await self.write_notes(text)
         if wrote:
             await self.run_command(["wc", "-l", str(self.notes.relative_to(self.spec.cwd))])
-        await self.say("[demo] Done." if wrote else "[demo] Understood, leaving the files as they are.")
+        await self.say("[demo] Done." if wrote else "[demo] Understood, I changed nothing.")
         self.emit(EventKind.TURN_FINISHED, is_error=False, result="demo turn complete")
 
     async def say(self, text: str) -> None:

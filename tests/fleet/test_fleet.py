@@ -38,9 +38,7 @@ def _wait_for(agent: fleetnb.Agent, state: State, timeout: float = 30) -> None:
         time.sleep(0.05)
 
 
-def test_a_turn_is_recorded_in_order_and_edits_real_files(
-    fleet: fleetnb.Fleet, repo: Path
-) -> None:
+def test_a_turn_is_recorded_in_order_and_edits_real_files(fleet: fleetnb.Fleet, repo: Path) -> None:
     agent = fleet.launch("write notes", harness="demo", cwd=repo, approvals="allow", options=FAST)
     assert agent.wait(timeout=30) is State.IDLE
     events = agent.events()
@@ -51,7 +49,8 @@ def test_a_turn_is_recorded_in_order_and_edits_real_files(
     assert after_write[-2:] == ["usage", "turn_finished"]
     assert (repo / "fleetnb-demo" / "write-notes.md").read_text() == "- write notes\n"
     assert all(e.payload.get("demo") for e in agent.events()[2:]), "demo events are labelled"
-    assert agent.session_id is not None and agent.session_id.startswith("demo-")
+    assert agent.session_id is not None
+    assert agent.session_id.startswith("demo-")
     assert agent.usage.output_tokens == 80
     assert agent.cost_usd == 0.0
 
@@ -119,9 +118,7 @@ def test_stop_ends_the_runner_cleanly(fleet: fleetnb.Fleet, repo: Path) -> None:
         agent.send("more")
 
 
-def test_the_session_closes_itself_after_the_idle_timeout(
-    fleet: fleetnb.Fleet, repo: Path
-) -> None:
+def test_the_session_closes_itself_after_the_idle_timeout(fleet: fleetnb.Fleet, repo: Path) -> None:
     agent = fleet.launch(
         "short", harness="demo", cwd=repo, approvals="allow", idle_timeout=0.3, options=FAST
     )
@@ -179,7 +176,7 @@ class TestBadLaunches:
     """Each refused launch says what to do and leaves nothing in the store."""
 
     def test_unknown_harness(self, fleet: fleetnb.Fleet, repo: Path) -> None:
-        with pytest.raises(fleetnb.UnknownHarnessError, match="choose one of .*demo"):
+        with pytest.raises(fleetnb.UnknownHarnessError, match=r"choose one of .*demo"):
             fleet.launch("t", harness="nope", cwd=repo)
         assert len(fleet) == 0
 
