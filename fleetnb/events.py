@@ -183,6 +183,7 @@ class AgentStatus:
     limit_resets_at: float | None = None
     turns: int = 0
     parse_errors: int = 0
+    unpriced_usage_events: int = 0
     last_seq: int = 0
 
     @property
@@ -273,6 +274,8 @@ def _on_usage(status: AgentStatus, payload: Mapping[str, Any]) -> None:
     cost = payload.get("cost_usd")
     if cost is not None:
         status.priced_cost_usd += float(cost)
+    elif not payload.get("synthetic"):
+        status.unpriced_usage_events += 1
 
 
 def _on_turn_finished(status: AgentStatus, payload: Mapping[str, Any]) -> None:

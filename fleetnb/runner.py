@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from fleetnb.cost import price_usage
 from fleetnb.events import EventKind
 from fleetnb.harnesses import Decision, LaunchSpec, Outcome, get_harness
 from fleetnb.liveness import runner_identity
@@ -78,12 +79,22 @@ class AgentRunner:
         self._last_emit = time.monotonic()
         self._idle = False
         self._stop: _Stop | None = None
+        self._model = record.model
 
     # -- Session protocol --------------------------------------------------------
 
     def emit(self, kind: EventKind, **payload: Any) -> None:
         self._last_emit = time.monotonic()
+        if kind == EventKind.SESSION_STARTED and payload.get("model"):
+            self._model = str(payload["model"])
+        if kind == EventKind.USAGE and "cost_usd" not in payload:
+            payload.update(self._price(payload))
         self.store.append(self.record.id, kind, self._labelled(payload))
+
+    def _price(self, usage: Mapping[str, Any]) -> dict[str, Any]:
+        model = usage.get("model") or self._model
+        price = price_usage(usage, model, self.record.harness)
+        return {"model": model, "cost_usd": price.cost_usd, "priced_by": price.priced_by}
 
     def _labelled(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         """Every event of a demo agent says so, wherever it is shown later."""
