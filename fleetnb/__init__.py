@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fleetnb.agent import Agent
 from fleetnb.errors import (
     AgentNotFoundError,
     AgentNotRunningError,
@@ -15,7 +16,7 @@ from fleetnb.errors import (
     WaitTimeoutError,
 )
 from fleetnb.events import Event, EventKind, State, Usage
-from fleetnb.fleet import Agent, Fleet
+from fleetnb.fleet import Fleet
 
 __all__ = [
     "Agent",

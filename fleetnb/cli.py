@@ -13,9 +13,10 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
+from fleetnb.agent import Agent
 from fleetnb.errors import FleetError
 from fleetnb.events import Event, State
-from fleetnb.fleet import APPROVAL_MODES, Agent, Fleet
+from fleetnb.fleet import APPROVAL_MODES, Fleet
 from fleetnb.quickstart import run_quickstart
 
 __all__ = ["main"]
@@ -52,7 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     launch.add_argument("--cwd", default=".", help="the agent's working directory")
     launch.add_argument("--model")
     launch.add_argument("--name")
-    launch.add_argument("--approvals", choices=APPROVAL_MODES, default="deny")
+    launch.add_argument(
+        "--approvals", choices=APPROVAL_MODES, help="one answer for everything (default: policy)"
+    )
+    launch.add_argument("--policy", help="a policy TOML file (default: the default policy)")
     launch.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
     launch.add_argument("--binary", help="the CLI to run instead of the one on PATH")
     launch.add_argument("--wait", action="store_true", help="wait until it is idle or done")
@@ -75,6 +79,16 @@ def _parser() -> argparse.ArgumentParser:
     wait = _command(commands, "wait", "wait until an agent is idle or done", _wait)
     wait.add_argument("agent")
     wait.add_argument("--timeout", type=float)
+
+    approvals = _command(commands, "approvals", "pending approval requests", _approvals)
+    approvals.add_argument("--json", action="store_true")
+
+    approve = _command(commands, "approve", "approve a pending request", _approve)
+    approve.add_argument("id")
+
+    deny = _command(commands, "deny", "deny a pending request", _deny)
+    deny.add_argument("id")
+    deny.add_argument("--reason")
 
     quick = _command(commands, "quickstart", "run the demo fleet (no API key)", _quickstart)
     quick.add_argument("--dir", default="fleetnb-quickstart", help="scratch repo to work in")
@@ -111,6 +125,7 @@ def _launch(args: argparse.Namespace) -> int:
         name=args.name,
         env=env,
         approvals=args.approvals,
+        policy=args.policy,
         binary=args.binary,
     )
     print(f"{agent.name}\t{agent.id}")
@@ -153,6 +168,32 @@ def _stop(args: argparse.Namespace) -> int:
 
 def _wait(args: argparse.Namespace) -> int:
     return _wait_exit(_fleet(args)[args.agent], args.timeout)
+
+
+def _approvals(args: argparse.Namespace) -> int:
+    pending = _fleet(args).approvals
+    if args.json:
+        print(json.dumps([request.to_dict() for request in pending], indent=2))
+    elif not pending:
+        print("no approval requests are waiting")
+    for request in [] if args.json else pending:
+        when = request.requested_at.astimezone().strftime("%H:%M:%S")
+        what = json.dumps(request.input, ensure_ascii=False)[:100]
+        print(f"{request.id}  {when}  {request.agent.name:<14} {request.risk:<8} "
+              f"{request.tool:<8} {what}")  # fmt: skip
+    return EXIT_OK
+
+
+def _approve(args: argparse.Namespace) -> int:
+    _fleet(args).approval(args.id).approve()
+    print(f"approved {args.id}")
+    return EXIT_OK
+
+
+def _deny(args: argparse.Namespace) -> int:
+    _fleet(args).approval(args.id).deny(args.reason)
+    print(f"denied {args.id}")
+    return EXIT_OK
 
 
 def _quickstart(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ The hierarchy::
     ├── AgentNotRunningError      the agent's runner has ended; it cannot take input
     ├── WaitTimeoutError          an agent did not settle within the time given
     ├── ApprovalError             an approval cannot be decided (already decided, unknown)
+    ├── PolicyError               an approval policy is malformed (names the line)
     └── StoreError                the event store cannot be opened or written
 
 Every message says the cause and what to do about it.
@@ -28,6 +29,7 @@ __all__ = [
     "FleetError",
     "HarnessNotFoundError",
     "LaunchError",
+    "PolicyError",
     "StoreError",
     "UnknownHarnessError",
     "WaitTimeoutError",
@@ -82,6 +84,10 @@ class AgentNotRunningError(FleetError):
 
 class ApprovalError(FleetError):
     """An approval request cannot be decided as asked."""
+
+
+class PolicyError(FleetError, ValueError):
+    """An approval policy or policy file is malformed."""
 
 
 class StoreError(FleetError):

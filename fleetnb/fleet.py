@@ -1,4 +1,4 @@
-"""The notebook's handles on the fleet: :class:`Fleet` and :class:`Agent`.
+"""The notebook's handle on the whole fleet: :class:`Fleet`.
 
 Nothing here owns an agent. ``launch`` writes the agent into the store and
 starts a detached runner; every other method reads events or writes the events
@@ -10,37 +10,35 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fleetnb.agent import Agent
+from fleetnb.approvals.classify import Risk
+from fleetnb.approvals.policy import DEFAULT_POLICY, Policy
+from fleetnb.approvals.policy_file import load_policy
+from fleetnb.approvals.queue import ApprovalRequest, find_request, pending_requests
 from fleetnb.errors import (
-    AgentNotRunningError,
+    ApprovalError,
     BadWorkingDirectoryError,
     LaunchError,
-    WaitTimeoutError,
 )
-from fleetnb.events import AgentStatus, Event, EventKind, State, Usage, fold
+from fleetnb.events import Event, EventKind, State
 from fleetnb.harnesses import LaunchSpec, get_harness
-from fleetnb.liveness import runner_alive
 from fleetnb.store import AgentRecord, EventStore, default_root, store_path
+from fleetnb.watch import FleetWatcher
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["APPROVAL_MODES", "Agent", "Fleet"]
+__all__ = ["APPROVAL_MODES", "Fleet"]
 
 APPROVAL_MODES = ("allow", "ask", "deny")
 DEFAULT_STALL_AFTER_S = 300.0
-# A runner that has not announced itself this long after launch is not coming.
-_RUNNER_START_GRACE_S = 60.0
-_POLL_S = 0.1
 
 
 class Fleet:
@@ -51,12 +49,18 @@ class Fleet:
         root: str | os.PathLike[str] | None = None,
         *,
         stall_after: float = DEFAULT_STALL_AFTER_S,
+        policy: Policy | str | os.PathLike[str] | None = None,
+        headless: bool | None = None,
     ) -> None:
         self.root = Path(root).resolve() if root is not None else default_root()
         self.store = EventStore(store_path(self.root))
         self.stall_after = stall_after
+        self.policy = _as_policy(policy) if policy is not None else DEFAULT_POLICY
+        # With nobody present, "ask" resolves by the policy's headless action.
+        self.headless = headless if headless is not None else _headless_from_env()
         self._agents: dict[str, Agent] = {}
         self._lock = threading.Lock()
+        self._watcher: FleetWatcher | None = None
 
     def __repr__(self) -> str:
         return f"<Fleet {self.root} with {len(self.store.agents())} agents>"
@@ -71,8 +75,9 @@ class Fleet:
         model: str | None = None,
         name: str | None = None,
         env: Mapping[str, str] | None = None,
-        approvals: str = "deny",
+        approvals: str | None = None,
         *,
+        policy: Policy | str | os.PathLike[str] | None = None,
         binary: str | None = None,
         idle_timeout: float | None = None,
         approval_timeout: float | None = None,
@@ -80,16 +85,21 @@ class Fleet:
     ) -> Agent:
         """Start an agent on ``task``; returns at once with its handle.
 
-        Everything is checked before anything is written, so a bad launch
-        leaves no trace in the store.
+        Approvals follow ``policy`` (a :class:`Policy` or a TOML file), else
+        ``approvals`` ("allow" | "ask" | "deny" for everything), else the fleet's
+        policy. Everything is checked before anything is written, so a bad
+        launch leaves no trace in the store.
         """
+        chosen = self._policy_for(approvals, policy)
         record = self._prepare(
             task=task, harness_name=harness, cwd=cwd, model=model, name=name, env=env,
-            approvals=approvals, binary=binary,
+            binary=binary,
         )  # fmt: skip
         config = {
             **record.config,
             **_drop_none(idle_timeout=idle_timeout, approval_timeout=approval_timeout),
+            "policy": chosen.to_dict(),
+            "headless": self.headless or _headless_from_env(env),
             "options": dict(options or {}),
         }
         record = AgentRecord(**{**_fields(record), "config": config})
@@ -108,13 +118,10 @@ class Fleet:
         model: str | None,
         name: str | None,
         env: Mapping[str, str] | None,
-        approvals: str,
         binary: str | None,
     ) -> AgentRecord:
         if not isinstance(task, str) or not task.strip():
             raise LaunchError("the task is empty; describe what the agent should do")
-        if approvals not in APPROVAL_MODES:
-            raise LaunchError(f"approvals={approvals!r} is not one of {', '.join(APPROVAL_MODES)}")
         _check_env(env)
         harness = get_harness(harness_name)
         workdir = _check_cwd(cwd, harness_name)
@@ -129,11 +136,23 @@ class Fleet:
             cwd=str(workdir),
             created_at=time.time(),
             config={
-                "approvals": approvals,
                 "binary": binary,
                 "env_keys": sorted(env or {}),  # values may be secrets: never stored
             },
         )
+
+    def _policy_for(
+        self, approvals: str | None, policy: Policy | str | os.PathLike[str] | None
+    ) -> Policy:
+        if policy is not None and approvals is not None:
+            raise LaunchError("pass either approvals= or policy=, not both")
+        if policy is not None:
+            return _as_policy(policy)
+        if approvals is None:
+            return self.policy
+        if approvals not in APPROVAL_MODES:
+            raise LaunchError(f"approvals={approvals!r} is not one of {', '.join(APPROVAL_MODES)}")
+        return Policy.everything(approvals, self.policy.timeout_s)  # type: ignore[arg-type]
 
     def _pick_name(self, name: str | None, harness: str) -> str:
         if name is not None:
@@ -169,6 +188,58 @@ class Fleet:
         rows = [agent.row() for agent in self.agents]
         return pd.DataFrame(rows, columns=list(_STATUS_COLUMNS))
 
+    # -- approvals ---------------------------------------------------------------
+
+    @property
+    def approvals(self) -> list[ApprovalRequest]:
+        """Every pending approval request of every agent, oldest first."""
+        return pending_requests(self.agents)
+
+    def approval(self, request_id: str) -> ApprovalRequest:
+        """One pending request by id; a clear error if it was decided or abandoned."""
+        return find_request(self, request_id)
+
+    def approve_all(
+        self, agent: str | Agent | None = None, max_risk: str = "low"
+    ) -> list[ApprovalRequest]:
+        """Approve every pending request up to ``max_risk``; returns what was approved."""
+        ceiling = Risk.parse(max_risk)
+        agents = [self[agent] if isinstance(agent, str) else agent] if agent else self.agents
+        approved = []
+        for request in pending_requests(agents):
+            if request.risk_level <= ceiling:
+                with contextlib.suppress(ApprovalError):  # decided meanwhile elsewhere
+                    request.approve(by=f"person (approve_all max_risk={ceiling.label})")
+                    approved.append(request)
+        return approved
+
+    def on_waiting(self, callback: Callable[[ApprovalRequest], None]) -> Callable[[], None]:
+        """Call ``callback(request)`` the moment any agent starts waiting on a person.
+
+        Runs on the fleet's watcher thread; returns a function that unsubscribes.
+        """
+
+        def waiting(events: list[Event]) -> None:
+            for event in events:
+                asks = event.payload.get("policy") == "ask"
+                if event.kind == EventKind.APPROVAL_REQUESTED and asks:
+                    callback(ApprovalRequest.from_event(self[event.agent_id], event))
+
+        return self.watcher().subscribe(waiting)
+
+    def watcher(self) -> FleetWatcher:
+        """The fleet's store-tailing thread, started on first use."""
+        with self._lock:
+            if self._watcher is None:
+                self._watcher = FleetWatcher(self.store.path)
+            return self._watcher.start()
+
+    def close(self) -> None:
+        """Stop the watcher thread and close the store (agents keep running)."""
+        if self._watcher is not None:
+            self._watcher.stop()
+        self.store.close()
+
     def wait(self, timeout: float | None = None) -> dict[str, State]:
         """Wait until every agent is idle or finished."""
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -186,232 +257,20 @@ class Fleet:
             return agent
 
 
-class Agent:
-    """A handle on one agent; its state is always folded fresh from the store."""
-
-    def __init__(self, fleet: Fleet, record: AgentRecord) -> None:
-        self.fleet = fleet
-        self.record = record
-        self._status = AgentStatus()
-        self._lock = threading.Lock()
-
-    def __repr__(self) -> str:
-        return f"<Agent {self.name} ({self.harness}) {self.state}>"
-
-    @property
-    def id(self) -> str:
-        return self.record.id
-
-    @property
-    def name(self) -> str:
-        return self.record.name
-
-    @property
-    def harness(self) -> str:
-        return self.record.harness
-
-    @property
-    def task(self) -> str:
-        return self.record.task
-
-    @property
-    def model(self) -> str | None:
-        return self.status().model or self.record.model
-
-    @property
-    def state(self) -> State:
-        return self.status().state
-
-    @property
-    def session_id(self) -> str | None:
-        return self.status().session_id
-
-    @property
-    def usage(self) -> Usage:
-        return self.status().usage
-
-    @property
-    def cost_usd(self) -> float:
-        return self.status().cost_usd
-
-    def events(self, kinds: Iterable[str] | None = None, after_seq: int = 0) -> list[Event]:
-        return self.fleet.store.events(self.id, after_seq=after_seq, kinds=kinds)
-
-    def status(self) -> AgentStatus:
-        """Fold new events into the cached status, then check the runner is alive."""
-        store = self.fleet.store
-        with self._lock:
-            new = store.events(self.id, after_seq=self._status.last_seq)
-            status = fold(
-                new, now=time.time(), stall_after=self.fleet.stall_after, status=self._status
-            )
-            if not status.state.is_final and self._runner_lost():
-                fold(store.events(self.id, after_seq=status.last_seq), status=status)
-            return status
-
-    def wait(self, timeout: float | None = None) -> State:
-        """Block until the agent is idle (ready for a follow-up) or finished."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            state = self.state
-            if state.is_settled:
-                return state
-            if deadline is not None and time.monotonic() >= deadline:
-                raise WaitTimeoutError(
-                    f"agent {self.name} is still {state} after {timeout:g} s; "
-                    "call wait() again, or stop() it"
-                )
-            time.sleep(_POLL_S)
-
-    def send(self, message: str) -> None:
-        """Give the agent a follow-up turn in the same session."""
-        if not message.strip():
-            raise ValueError("the message is empty")
-        self._require_running("send a message to")
-        self.fleet.store.append(self.id, EventKind.USER_MESSAGE, {"text": message})
-
-    def decide(self, request_id: str, allow: bool, reason: str = "", by: str = "person") -> Event:
-        """Answer one of this agent's pending approval requests, exactly once."""
-        payload = {"decision": "allow" if allow else "deny", "by": by, "reason": reason}
-        return self.fleet.store.decide(self.id, request_id, payload)
-
-    def stop(self, timeout: float = 10.0, reason: str = "stop requested") -> State:
-        """Stop the agent and its CLI; returns the final state."""
-        if self.state.is_final:
-            return self.state
-        self.fleet.store.append(
-            self.id, EventKind.STOP_REQUESTED, {"by": "person", "reason": reason}
-        )
-        try:
-            return self._wait_final(timeout)
-        except WaitTimeoutError:
-            self._signal_runner(signal.SIGTERM)
-        try:
-            return self._wait_final(5.0)
-        except WaitTimeoutError:
-            self._signal_runner(signal.SIGKILL)
-            self.fleet.store.finish_if_open(
-                self.id, {"status": "stopped", "reason": "killed after stop timed out"}
-            )
-            return self.state
-
-    def row(self) -> dict[str, Any]:
-        """This agent as one row of ``Fleet.status()``."""
-        status = self.status()
-        usage = status.usage
-        end = status.last_ts if status.state.is_final else time.time()
-        return {
-            "name": self.name,
-            "id": self.id,
-            "harness": self.harness,
-            "model": status.model or self.record.model,
-            "state": str(status.state),
-            "task": self.task,
-            "session_id": status.session_id,
-            "elapsed_s": round((end or self.record.created_at) - self.record.created_at, 1),
-            "last_action": status.last_action,
-            "input_tokens": usage.input_tokens,
-            "output_tokens": usage.output_tokens,
-            "cache_read_tokens": usage.cache_read_tokens,
-            "cache_write_tokens": usage.cache_write_tokens,
-            "total_tokens": usage.total_tokens,
-            "cost_usd": status.cost_usd,
-            "pending_approvals": len(status.pending_approvals),
-            "demo": self.harness == "demo",
-        }
-
-    # -- runner process ----------------------------------------------------------
-
-    def _spawn(self, env: dict[str, str]) -> None:
-        """Start the runner detached: it forks away so the kernel is not its parent."""
-        store = self.fleet.store
-        log_path = _log_path(store.path, self.id)
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        argv = [sys.executable, "-m", "fleetnb.runner", "--detach", str(store.path), self.id]
-        try:
-            with log_path.open("ab") as log:
-                returncode = subprocess.Popen(
-                    argv,
-                    cwd=self.record.cwd,
-                    env={**os.environ, **env},
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=log,
-                    start_new_session=True,  # survive the kernel and its signals
-                ).wait(timeout=60)
-            error = f"the runner exited with code {returncode}" if returncode else ""
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            error = str(exc)
-        if error:
-            tail = _log_tail(log_path)
-            store.finish_if_open(
-                self.id,
-                {"status": "failed", "reason": "runner did not start", "error": error,
-                 "stderr_tail": tail},
-            )  # fmt: skip
-            raise LaunchError(
-                f"could not start the runner for {self.name}: {error}; see {log_path}",
-                harness=self.harness,
-                argv=argv,
-                stderr_tail=tail,
-            )
-
-    def _runner_lost(self) -> bool:
-        """Record ``runner_lost`` if the runner died without a final event."""
-        started = self.fleet.store.events(self.id, kinds=(EventKind.RUNNER_STARTED,))
-        if started:
-            alive = runner_alive(started[-1].payload)
-        else:
-            alive = time.time() - self.record.created_at < _RUNNER_START_GRACE_S
-        if alive is not False or self._process_still_finishing():
-            return False
-        event = self.fleet.store.finish_if_open(
-            self.id,
-            {
-                "status": "failed",
-                "reason": "runner lost",
-                "error": "the runner process ended without recording how the agent ended",
-                "stderr_tail": _log_tail(_log_path(self.fleet.store.path, self.id)),
-            },
-        )
-        return event is not None
-
-    def _process_still_finishing(self) -> bool:
-        """The runner may have written its final event a moment after our read."""
-        finished = self.fleet.store.events(
-            self.id, after_seq=self._status.last_seq, kinds=(EventKind.AGENT_FINISHED,)
-        )
-        return bool(finished)
-
-    def _signal_runner(self, signum: int) -> None:
-        started = self.fleet.store.events(self.id, kinds=(EventKind.RUNNER_STARTED,))
-        if not started or not runner_alive(started[-1].payload):
-            return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(int(started[-1].payload["pid"]), signum)
-
-    def _wait_final(self, timeout: float) -> State:
-        deadline = time.monotonic() + timeout
-        while not (state := self.state).is_final:
-            if time.monotonic() >= deadline:
-                raise WaitTimeoutError(f"agent {self.name} did not stop within {timeout:g} s")
-            time.sleep(_POLL_S)
-        return state
-
-    def _require_running(self, action: str) -> None:
-        state = self.state
-        if state.is_final:
-            raise AgentNotRunningError(
-                f"cannot {action} agent {self.name}: it has finished ({state}); "
-                "launch a new agent for more work"
-            )
-
-
 _STATUS_COLUMNS = (
     "name", "id", "harness", "model", "state", "task", "session_id", "elapsed_s",
     "last_action", "input_tokens", "output_tokens", "cache_read_tokens",
     "cache_write_tokens", "total_tokens", "cost_usd", "pending_approvals", "demo",
 )  # fmt: skip
+
+
+def _as_policy(policy: Policy | str | os.PathLike[str]) -> Policy:
+    return policy if isinstance(policy, Policy) else load_policy(policy)
+
+
+def _headless_from_env(env: Mapping[str, str] | None = None) -> bool:
+    value = (env or os.environ).get("FLEETNB_HEADLESS", "")
+    return value.strip().lower() in ("1", "true", "yes")
 
 
 def _check_cwd(cwd: str | os.PathLike[str], harness: str) -> Path:
@@ -444,7 +303,8 @@ def _launched_payload(record: AgentRecord, demo: bool) -> dict[str, Any]:
         "model": record.model,
         "cwd": record.cwd,
         "name": record.name,
-        "approvals": record.config.get("approvals"),
+        "policy": record.config["policy"]["name"],
+        "headless": record.config["headless"],
         "demo": demo,
     }
 
@@ -455,14 +315,3 @@ def _fields(record: AgentRecord) -> dict[str, Any]:
 
 def _drop_none(**values: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
-
-
-def _log_path(store: Path, agent_id: str) -> Path:
-    return store.parent / "logs" / f"{agent_id}.log"
-
-
-def _log_tail(path: Path, limit: int = 4000) -> str:
-    try:
-        return path.read_bytes()[-limit:].decode("utf-8", "replace")
-    except OSError:
-        return ""

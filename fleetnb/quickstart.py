@@ -13,7 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from fleetnb.fleet import Agent, Fleet
+from fleetnb.agent import Agent
+from fleetnb.fleet import Fleet
 
 __all__ = ["run_quickstart"]
 

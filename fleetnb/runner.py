@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from fleetnb.approvals.policy import Policy
 from fleetnb.cost import price_usage
 from fleetnb.events import EventKind
 from fleetnb.harnesses import Decision, LaunchSpec, Outcome, get_harness
@@ -33,7 +34,6 @@ __all__ = ["AgentRunner", "main"]
 
 POLL_INTERVAL_S = 0.2
 DEFAULT_IDLE_TIMEOUT_S = 600.0
-DEFAULT_APPROVAL_TIMEOUT_S = 600.0
 DEFAULT_WATCHDOG_S = 1800.0
 
 _CONTROL_KINDS = (
@@ -66,12 +66,13 @@ class AgentRunner:
             binary=config.get("binary"),
             options=config.get("options") or {},
         )
-        self.approvals = str(config.get("approvals", "deny"))
+        self.policy = Policy.from_dict(config.get("policy") or {})
+        self.headless = bool(config.get("headless"))
         self.harness = get_harness(record.harness)
         self.idle_timeout = float(
             config.get("idle_timeout") or self.harness.idle_timeout or DEFAULT_IDLE_TIMEOUT_S
         )
-        self.approval_timeout = float(config.get("approval_timeout", DEFAULT_APPROVAL_TIMEOUT_S))
+        self.approval_timeout = float(config.get("approval_timeout") or self.policy.timeout_s)
         self.watchdog_s = float(config.get("watchdog_s", DEFAULT_WATCHDOG_S))
         self._messages: asyncio.Queue[str] = asyncio.Queue()
         self._decisions: dict[str, asyncio.Future[Decision]] = {}
@@ -104,18 +105,24 @@ class AgentRunner:
         self, tool: str, tool_input: Mapping[str, Any], reason: str = ""
     ) -> Decision:
         request_id = uuid.uuid4().hex[:12]
+        verdict = self.policy.evaluate(tool, tool_input, self.spec.cwd, headless=self.headless)
         self.emit(
             EventKind.APPROVAL_REQUESTED,
             request_id=request_id,
             tool=tool,
             input=dict(tool_input),
             reason=reason,
+            risk=verdict.risk.label,
+            risk_reasons=list(verdict.reasons),
+            policy=verdict.action,
+            rule=verdict.rule,
         )
-        if self.approvals in ("allow", "deny"):
-            decision = Decision(self.approvals == "allow", f"approvals={self.approvals}")
-            self._record_decision(request_id, decision)
-            return decision
-        return await self._await_person(request_id)
+        if verdict.action == "ask":
+            return await self._await_person(request_id)
+        by = "headless" if self.headless and "headless" in verdict.rule else "rule"
+        decision = Decision(verdict.action == "allow", verdict.rule, by)
+        self._record_decision(request_id, decision)
+        return decision
 
     async def next_message(self) -> str | None:
         self._idle = True

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 from fleetnb.errors import AgentNotFoundError, ApprovalError, StoreError
 from fleetnb.events import SCHEMA_VERSION, Event, EventKind
 
-__all__ = ["AgentRecord", "EventStore", "default_root", "store_path"]
+__all__ = ["AgentRecord", "EventStore", "default_root", "describe_decision", "store_path"]
 
 _T = TypeVar("_T")
 
@@ -237,6 +237,10 @@ class EventStore:
         )
         return [(row[0], _event(row[1:])) for row in rows]
 
+    def last_position(self) -> int:
+        """The global position of the newest event (0 for an empty store)."""
+        return int(self._read("SELECT COALESCE(MAX(id), 0) FROM events", ())[0][0])
+
     def count_events(self, agent_id: str | None = None) -> int:
         if agent_id is None:
             rows = self._read("SELECT COUNT(*) FROM events", ())
@@ -354,9 +358,20 @@ def _check_decidable(events: list[Event], request_id: str) -> None:
     if requested is None:
         raise ApprovalError(f"no approval request {request_id!r} for this agent")
     if decided is not None:
-        how = decided.payload.get("decision")
-        by = decided.payload.get("by")
-        raise ApprovalError(f"approval {request_id} was already decided ({how}, by {by})")
+        raise ApprovalError(describe_decision(request_id, decided.payload))
+
+
+def describe_decision(request_id: str, payload: Mapping[str, Any]) -> str:
+    """Why a decided request cannot be decided again, in words."""
+    if payload.get("by") == "timeout":
+        return (
+            f"approval {request_id} no longer applies: nobody answered in time, "
+            f"so it was denied ({payload.get('reason')})"
+        )
+    return (
+        f"approval {request_id} was already decided: {payload.get('decision')} "
+        f"by {payload.get('by')}"
+    )
 
 
 def _event(row: Sequence[Any]) -> Event:

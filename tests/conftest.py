@@ -46,4 +46,4 @@ def fleet(tmp_path: Path) -> Iterator[fleetnb.Fleet]:
     for agent in instance.agents:
         if not agent.state.is_final:
             agent.stop(timeout=5)
-    instance.store.close()
+    instance.close()

@@ -62,7 +62,8 @@ class _DemoSession:
             await self.chatter(int(self.spec.options.get("chatter", 0)))
         wrote = await self.write_notes(text)
         if wrote:
-            await self.run_command(["wc", "-l", str(self.notes.relative_to(self.spec.cwd))])
+            # Staging changes the repository, so the default policy asks a person.
+            await self.run_command(["git", "add", str(self.notes.relative_to(self.spec.cwd))])
         await self.say("[demo] Done." if wrote else "[demo] Understood, I changed nothing.")
         self.emit(EventKind.TURN_FINISHED, is_error=False, result="demo turn complete")
 
@@ -119,7 +120,7 @@ class _DemoSession:
         tool_input = {"command": " ".join(argv)}
         self.emit(EventKind.TOOL_CALL, call_id=call_id, tool="Bash", input=tool_input)
         decision = await self.session.request_approval(
-            "Bash", tool_input, "the demo runs a shell command"
+            "Bash", tool_input, "the demo stages its notes"
         )
         if not decision.allow:
             self.emit(EventKind.TOOL_RESULT, call_id=call_id, output="denied", is_error=True)

@@ -1,0 +1,266 @@
+"""A handle on one agent: its state folded from the store, and the events a person causes.
+
+The handle owns nothing: the agent runs in its detached runner. Reading folds
+new events into a cached status; ``send``, ``stop`` and ``decide`` append events
+that the runner picks up. A runner that died without a final event is noticed
+here (by pid and start time) and recorded as ``runner lost``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fleetnb.errors import AgentNotRunningError, LaunchError, WaitTimeoutError
+from fleetnb.events import AgentStatus, Event, EventKind, State, Usage, fold
+from fleetnb.liveness import runner_alive
+from fleetnb.store import AgentRecord
+
+if TYPE_CHECKING:
+    from fleetnb.fleet import Fleet
+
+__all__ = ["Agent"]
+
+# A runner that has not announced itself this long after launch is not coming.
+_RUNNER_START_GRACE_S = 60.0
+_POLL_S = 0.1
+
+
+class Agent:
+    """A handle on one agent; its state is always folded fresh from the store."""
+
+    def __init__(self, fleet: Fleet, record: AgentRecord) -> None:
+        self.fleet = fleet
+        self.record = record
+        self._status = AgentStatus()
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<Agent {self.name} ({self.harness}) {self.state}>"
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def name(self) -> str:
+        return self.record.name
+
+    @property
+    def harness(self) -> str:
+        return self.record.harness
+
+    @property
+    def task(self) -> str:
+        return self.record.task
+
+    @property
+    def model(self) -> str | None:
+        return self.status().model or self.record.model
+
+    @property
+    def state(self) -> State:
+        return self.status().state
+
+    @property
+    def session_id(self) -> str | None:
+        return self.status().session_id
+
+    @property
+    def usage(self) -> Usage:
+        return self.status().usage
+
+    @property
+    def cost_usd(self) -> float:
+        return self.status().cost_usd
+
+    def events(self, kinds: Iterable[str] | None = None, after_seq: int = 0) -> list[Event]:
+        return self.fleet.store.events(self.id, after_seq=after_seq, kinds=kinds)
+
+    def status(self) -> AgentStatus:
+        """Fold new events into the cached status, then check the runner is alive."""
+        store = self.fleet.store
+        with self._lock:
+            new = store.events(self.id, after_seq=self._status.last_seq)
+            status = fold(
+                new, now=time.time(), stall_after=self.fleet.stall_after, status=self._status
+            )
+            if not status.state.is_final and self._runner_lost():
+                fold(store.events(self.id, after_seq=status.last_seq), status=status)
+            return status
+
+    def wait(self, timeout: float | None = None) -> State:
+        """Block until the agent is idle (ready for a follow-up) or finished."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            state = self.state
+            if state.is_settled:
+                return state
+            if deadline is not None and time.monotonic() >= deadline:
+                raise WaitTimeoutError(
+                    f"agent {self.name} is still {state} after {timeout:g} s; "
+                    "call wait() again, or stop() it"
+                )
+            time.sleep(_POLL_S)
+
+    def send(self, message: str) -> None:
+        """Give the agent a follow-up turn in the same session."""
+        if not message.strip():
+            raise ValueError("the message is empty")
+        self._require_running("send a message to")
+        self.fleet.store.append(self.id, EventKind.USER_MESSAGE, {"text": message})
+
+    def decide(self, request_id: str, allow: bool, reason: str = "", by: str = "person") -> Event:
+        """Answer one of this agent's pending approval requests, exactly once."""
+        payload = {"decision": "allow" if allow else "deny", "by": by, "reason": reason}
+        return self.fleet.store.decide(self.id, request_id, payload)
+
+    def stop(self, timeout: float = 10.0, reason: str = "stop requested") -> State:
+        """Stop the agent and its CLI; returns the final state."""
+        if self.state.is_final:
+            return self.state
+        self.fleet.store.append(
+            self.id, EventKind.STOP_REQUESTED, {"by": "person", "reason": reason}
+        )
+        try:
+            return self._wait_final(timeout)
+        except WaitTimeoutError:
+            self._signal_runner(signal.SIGTERM)
+        try:
+            return self._wait_final(5.0)
+        except WaitTimeoutError:
+            self._signal_runner(signal.SIGKILL)
+            self.fleet.store.finish_if_open(
+                self.id, {"status": "stopped", "reason": "killed after stop timed out"}
+            )
+            return self.state
+
+    def row(self) -> dict[str, Any]:
+        """This agent as one row of ``Fleet.status()``."""
+        status = self.status()
+        usage = status.usage
+        end = status.last_ts if status.state.is_final else time.time()
+        return {
+            "name": self.name,
+            "id": self.id,
+            "harness": self.harness,
+            "model": status.model or self.record.model,
+            "state": str(status.state),
+            "task": self.task,
+            "session_id": status.session_id,
+            "elapsed_s": round((end or self.record.created_at) - self.record.created_at, 1),
+            "last_action": status.last_action,
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "cache_read_tokens": usage.cache_read_tokens,
+            "cache_write_tokens": usage.cache_write_tokens,
+            "total_tokens": usage.total_tokens,
+            "cost_usd": status.cost_usd,
+            "pending_approvals": len(status.pending_approvals),
+            "demo": self.harness == "demo",
+        }
+
+    # -- runner process ----------------------------------------------------------
+
+    def _spawn(self, env: dict[str, str]) -> None:
+        """Start the runner detached: it forks away so the kernel is not its parent."""
+        store = self.fleet.store
+        log_path = _log_path(store.path, self.id)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        argv = [sys.executable, "-m", "fleetnb.runner", "--detach", str(store.path), self.id]
+        try:
+            with log_path.open("ab") as log:
+                returncode = subprocess.Popen(
+                    argv,
+                    cwd=self.record.cwd,
+                    env={**os.environ, **env},
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    start_new_session=True,  # survive the kernel and its signals
+                ).wait(timeout=60)
+            error = f"the runner exited with code {returncode}" if returncode else ""
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            error = str(exc)
+        if error:
+            tail = _log_tail(log_path)
+            store.finish_if_open(
+                self.id,
+                {"status": "failed", "reason": "runner did not start", "error": error,
+                 "stderr_tail": tail},
+            )  # fmt: skip
+            raise LaunchError(
+                f"could not start the runner for {self.name}: {error}; see {log_path}",
+                harness=self.harness,
+                argv=argv,
+                stderr_tail=tail,
+            )
+
+    def _runner_lost(self) -> bool:
+        """Record ``runner_lost`` if the runner died without a final event."""
+        started = self.fleet.store.events(self.id, kinds=(EventKind.RUNNER_STARTED,))
+        if started:
+            alive = runner_alive(started[-1].payload)
+        else:
+            alive = time.time() - self.record.created_at < _RUNNER_START_GRACE_S
+        if alive is not False or self._process_still_finishing():
+            return False
+        event = self.fleet.store.finish_if_open(
+            self.id,
+            {
+                "status": "failed",
+                "reason": "runner lost",
+                "error": "the runner process ended without recording how the agent ended",
+                "stderr_tail": _log_tail(_log_path(self.fleet.store.path, self.id)),
+            },
+        )
+        return event is not None
+
+    def _process_still_finishing(self) -> bool:
+        """The runner may have written its final event a moment after our read."""
+        finished = self.fleet.store.events(
+            self.id, after_seq=self._status.last_seq, kinds=(EventKind.AGENT_FINISHED,)
+        )
+        return bool(finished)
+
+    def _signal_runner(self, signum: int) -> None:
+        started = self.fleet.store.events(self.id, kinds=(EventKind.RUNNER_STARTED,))
+        if not started or not runner_alive(started[-1].payload):
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(int(started[-1].payload["pid"]), signum)
+
+    def _wait_final(self, timeout: float) -> State:
+        deadline = time.monotonic() + timeout
+        while not (state := self.state).is_final:
+            if time.monotonic() >= deadline:
+                raise WaitTimeoutError(f"agent {self.name} did not stop within {timeout:g} s")
+            time.sleep(_POLL_S)
+        return state
+
+    def _require_running(self, action: str) -> None:
+        state = self.state
+        if state.is_final:
+            raise AgentNotRunningError(
+                f"cannot {action} agent {self.name}: it has finished ({state}); "
+                "launch a new agent for more work"
+            )
+
+
+def _log_path(store: Path, agent_id: str) -> Path:
+    return store.parent / "logs" / f"{agent_id}.log"
+
+
+def _log_tail(path: Path, limit: int = 4000) -> str:
+    try:
+        return path.read_bytes()[-limit:].decode("utf-8", "replace")
+    except OSError:
+        return ""
