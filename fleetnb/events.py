@@ -87,8 +87,8 @@ class State(enum.StrEnum):
 
     @property
     def is_settled(self) -> bool:
-        """True when the agent needs input or has ended: what ``wait()`` waits for."""
-        return self in _FINAL_STATES or self is State.IDLE
+        """True when the agent needs input, hit a limit, or has ended: what ``wait()`` waits for."""
+        return self in _FINAL_STATES or self in (State.IDLE, State.LIMITED)
 
 
 _FINAL_STATES = frozenset({State.DONE, State.FAILED, State.STOPPED})

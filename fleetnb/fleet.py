@@ -213,7 +213,7 @@ class Fleet:
                     approved.append(request)
         return approved
 
-    def on_waiting(self, callback: Callable[[ApprovalRequest], None]) -> Callable[[], None]:
+    def on_waiting(self, callback: Callable[[ApprovalRequest], object]) -> Callable[[], None]:
         """Call ``callback(request)`` the moment any agent starts waiting on a person.
 
         Runs on the fleet's watcher thread; returns a function that unsubscribes.

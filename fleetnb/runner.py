@@ -33,6 +33,8 @@ from fleetnb.store import AgentRecord, EventStore
 __all__ = ["AgentRunner", "main"]
 
 POLL_INTERVAL_S = 0.2
+# While a person's decision is awaited, answer it sooner: the agent is blocked.
+DECISION_POLL_INTERVAL_S = 0.05
 DEFAULT_IDLE_TIMEOUT_S = 600.0
 DEFAULT_WATCHDOG_S = 1800.0
 
@@ -172,7 +174,7 @@ class AgentRunner:
             if silent > self.watchdog_s and not self._idle and not self._decisions:
                 reason = f"watchdog: no output from the agent for {int(silent)} s"
                 self._halt(work, _Stop("failed", reason))
-            await asyncio.sleep(POLL_INTERVAL_S)
+            await asyncio.sleep(DECISION_POLL_INTERVAL_S if self._decisions else POLL_INTERVAL_S)
 
     def _dispatch(
         self, kind: str, payload: Mapping[str, Any], work: asyncio.Future[Outcome]

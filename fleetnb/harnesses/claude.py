@@ -25,7 +25,7 @@ class ClaudeHarness(Harness):
     name: ClassVar[str] = "claude"
 
     def preflight(self, spec: LaunchSpec) -> None:
-        if importlib.util.find_spec("claude_agent_sdk") is None:
+        if not _sdk_installed():
             raise HarnessNotFoundError(
                 f"`claude-agent-sdk` is not installed; {INSTALL_HINT}",
                 harness=self.name,
@@ -40,3 +40,10 @@ class ClaudeHarness(Harness):
         from fleetnb.harnesses._claude_sdk import run_claude  # noqa: PLC0415
 
         return await run_claude(session)
+
+
+def _sdk_installed() -> bool:
+    try:
+        return importlib.util.find_spec("claude_agent_sdk") is not None
+    except (ImportError, ValueError):  # a blocked or half-imported package counts as missing
+        return False
