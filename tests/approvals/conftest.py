@@ -1,0 +1,7 @@
+"""The harness tests' fixtures (real CLIs against fake model servers), reused here."""
+
+from __future__ import annotations
+
+from tests.harnesses.conftest import anthropic, claude_cli, claude_env, launch_claude
+
+__all__ = ["anthropic", "claude_cli", "claude_env", "launch_claude"]
