@@ -2,6 +2,26 @@
 
 from __future__ import annotations
 
-from tests.harnesses.conftest import anthropic, claude_cli, claude_env, launch_claude
+from tests.harnesses.conftest import (
+    anthropic,
+    claude_cli,
+    claude_env,
+    codex,
+    codex_env,
+    codex_home,
+    fake,
+    launch_claude,
+    launch_codex,
+)
 
-__all__ = ["anthropic", "claude_cli", "claude_env", "launch_claude"]
+__all__ = [
+    "anthropic",
+    "claude_cli",
+    "claude_env",
+    "codex",
+    "codex_env",
+    "codex_home",
+    "fake",
+    "launch_claude",
+    "launch_codex",
+]

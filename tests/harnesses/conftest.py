@@ -1,4 +1,4 @@
-"""Fixtures for the harness tests: the real Claude Code CLI against a fake model API.
+"""Fixtures for the harness tests: the real Claude Code and Codex CLIs against fake model APIs.
 
 Each test gets its own HOME and CLAUDE_CONFIG_DIR, so nothing of the person's
 own Claude setup (credentials, settings, transcripts) is read or written.
@@ -16,10 +16,13 @@ import pytest
 import fleetnb
 from tests.conftest import require_binary
 from tests.fakes.anthropic import FakeAnthropic
+from tests.fakes.openai_responses import API_KEY_ENV, FakeResponses, write_codex_home
 
 MODEL = "claude-sonnet-4-5-20250929"
 
 ClaudeLauncher = Callable[..., fleetnb.Agent]
+CodexLauncher = Callable[..., fleetnb.Agent]
+CODEX_MODEL = "gpt-5.1-codex"
 
 
 @pytest.fixture
@@ -69,5 +72,45 @@ def launch_claude(
         kwargs.setdefault("model", MODEL)
         env = {**claude_env, **kwargs.pop("env", {})}
         return fleet.launch(task, harness="claude", cwd=repo, env=env, **kwargs)
+
+    return launch
+
+
+@pytest.fixture
+def codex() -> str:
+    return require_binary("codex")
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeResponses]:
+    with FakeResponses(stall_timeout=60) as server:
+        yield server
+
+
+@pytest.fixture
+def codex_home(tmp_path: Path, fake: FakeResponses) -> Path:
+    home = tmp_path / "codex-home"
+    write_codex_home(home, fake.base_url, CODEX_MODEL)
+    return home
+
+
+@pytest.fixture
+def codex_env(tmp_path: Path, codex_home: Path) -> dict[str, str]:
+    """What an agent gets: an isolated HOME, the fake's CODEX_HOME, and a dummy key."""
+    home = tmp_path / "home"
+    home.mkdir()
+    return {"HOME": str(home), "CODEX_HOME": str(codex_home), API_KEY_ENV: "test"}
+
+
+@pytest.fixture
+def launch_codex(
+    fleet: fleetnb.Fleet, repo: Path, codex: str, codex_env: dict[str, str]
+) -> CodexLauncher:
+    """Launch a codex agent in ``repo`` against the fake; the ``fleet`` fixture stops it."""
+
+    def launch(task: str = "write hi to out.txt", **kwargs: Any) -> fleetnb.Agent:
+        kwargs.setdefault("approvals", "allow")
+        kwargs.setdefault("model", CODEX_MODEL)
+        return fleet.launch(task, harness="codex", cwd=repo, env=codex_env, **kwargs)
 
     return launch
