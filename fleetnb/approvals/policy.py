@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import re
+import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -168,7 +169,10 @@ def classify_request(
     name = tool.lower()
     command = _command_of(tool, tool_input)
     if command is not None:
-        found = classify_command(command, cwd=cwd)
+        raw = tool_input.get("command")
+        # An argv list keeps its quoting; the classifier reads it as run without a shell.
+        argv = [str(part) for part in raw] if _is_argv(raw) else command
+        found = classify_command(argv, cwd=cwd)
         return found.risk, found.reasons
     if name in READ_TOOLS:
         return Risk.LOW, ("reads files",)
@@ -185,9 +189,13 @@ def _command_of(tool: str, tool_input: Mapping[str, Any]) -> str | None:
     command = tool_input.get("command")
     if tool.lower() not in SHELL_TOOLS and command is None:
         return None
-    if isinstance(command, Sequence) and not isinstance(command, str):
-        return " ".join(str(part) for part in command)
+    if _is_argv(command):
+        return shlex.join(str(part) for part in command)
     return str(command or "")
+
+
+def _is_argv(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, str)
 
 
 def _paths_of(tool_input: Mapping[str, Any], cwd: Path) -> tuple[Path, ...]:
@@ -271,4 +279,3 @@ def _default_rules() -> tuple[Rule, ...]:
 
 
 DEFAULT_POLICY = Policy(_default_rules(), default="ask", headless="deny", name="default")
-

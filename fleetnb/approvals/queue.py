@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from fleetnb.approvals.classify import Risk
-
 from fleetnb.errors import ApprovalError
 from fleetnb.events import Event, EventKind
 from fleetnb.store import describe_decision

@@ -87,7 +87,9 @@ def test_a_policy_file(tmp_path: Path) -> None:
     policy = load_policy(path)
     assert (policy.name, policy.default, policy.timeout_s) == ("team", "deny", 30.0)
     assert policy.evaluate("Bash", {"command": "docker ps"}, tmp_path).rule == "no containers"
-    assert policy.evaluate("Read", {"file_path": "x"}, tmp_path).action == "allow"  # extends default
+    assert (
+        policy.evaluate("Read", {"file_path": "x"}, tmp_path).action == "allow"
+    )  # extends default
 
 
 @pytest.mark.parametrize(
@@ -95,12 +97,15 @@ def test_a_policy_file(tmp_path: Path) -> None:
     [
         ('default = "ask"\n[[rules]\naction = "allow"\n', r"not valid TOML.*line 2"),
         ('default = "ask"\ncolour = "blue"\n', r":2: unknown key 'colour'"),
-        ('\n[[rules]]\naction = "allow"\n\n[[rules]]\naction = "perhaps"\n', r":5: action 'perhaps'"),
+        (
+            '\n[[rules]]\naction = "allow"\n\n[[rules]]\naction = "perhaps"\n',
+            r":5: action 'perhaps'",
+        ),
         ('[[rules]]\naction = "deny"\ncommand = "([a-z"\n', r":1: command pattern"),
         ('[[rules]]\naction = "deny"\nmin_risk = "scary"\n', r":1: .*scary"),
         ('[[rules]]\naction = "deny"\nwhen = "always"\n', r":1: rule has unknown key 'when'"),
         ('extends = "mine"\n', r":1: extends must be"),
-        ('timeout_s = -1\n', r"timeout_s must be positive"),
+        ("timeout_s = -1\n", r"timeout_s must be positive"),
     ],
 )
 def test_malformed_policy_files_name_the_line(text: str, message: str) -> None:

@@ -121,7 +121,10 @@ def test_headless_fleets_resolve_ask_by_the_headless_default(tmp_path: Path, rep
     agent = fleet.launch("nobody", harness="demo", cwd=repo, options=FAST)
     assert agent.wait(30) is State.IDLE
     decisions = [e.payload for e in agent.events(kinds=[EventKind.APPROVAL_DECIDED])]
-    assert [(d["decision"], d["by"]) for d in decisions] == [("allow", "rule"), ("deny", "headless")]
+    assert [(d["decision"], d["by"]) for d in decisions] == [
+        ("allow", "rule"),
+        ("deny", "headless"),
+    ]
     assert _staged(repo) == ""
 
 
