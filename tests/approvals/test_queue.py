@@ -16,16 +16,9 @@ import pytest
 import fleetnb
 from fleetnb import EventKind, State
 from fleetnb.approvals.queue import ApprovalRequest
+from tests.approvals.waiting import wait_pending
 
 FAST = {"step_delay": 0.01}
-
-
-def _wait_pending(fleet: fleetnb.Fleet, count: int, timeout: float = 30) -> list[ApprovalRequest]:
-    deadline = time.monotonic() + timeout
-    while len(pending := fleet.approvals) < count:
-        assert time.monotonic() < deadline, f"only {len(pending)} requests are pending"
-        time.sleep(0.05)
-    return pending
 
 
 def _staged(repo: Path) -> str:
@@ -41,7 +34,7 @@ def test_the_default_policy_asks_before_staging_and_the_queue_answers(
 ) -> None:
     first = fleet.launch("one", harness="demo", cwd=repo, options=FAST)
     second = fleet.launch("two", harness="demo", cwd=repo, options=FAST)
-    pending = _wait_pending(fleet, 2)
+    pending = wait_pending(fleet, 2)
     assert {request.agent.name for request in pending} == {first.name, second.name}
     assert pending[0].requested_at <= pending[1].requested_at  # oldest first
     assert {request.tool for request in pending} == {"Bash"}
@@ -65,7 +58,7 @@ def test_the_default_policy_asks_before_staging_and_the_queue_answers(
 
 def test_rules_decide_without_a_person_and_say_so(fleet: fleetnb.Fleet, repo: Path) -> None:
     agent = fleet.launch("rules", harness="demo", cwd=repo, options=FAST)
-    (request,) = _wait_pending(fleet, 1)  # the write was allowed by a rule, silently
+    (request,) = wait_pending(fleet, 1)  # the write was allowed by a rule, silently
     write = next(
         e for e in agent.events(kinds=[EventKind.APPROVAL_DECIDED]) if e.payload["by"] == "rule"
     )
@@ -78,7 +71,7 @@ def test_a_request_nobody_answers_is_denied_and_then_no_longer_applies(
     fleet: fleetnb.Fleet, repo: Path
 ) -> None:
     agent = fleet.launch("late", harness="demo", cwd=repo, approval_timeout=0.5, options=FAST)
-    (request,) = _wait_pending(fleet, 1)
+    (request,) = wait_pending(fleet, 1)
     assert agent.wait(30) is State.IDLE
     with pytest.raises(fleetnb.ApprovalError, match="nobody answered in time"):
         request.approve()
@@ -89,7 +82,7 @@ def test_a_request_nobody_answers_is_denied_and_then_no_longer_applies(
 
 def test_approve_all_respects_the_risk_ceiling(fleet: fleetnb.Fleet, repo: Path) -> None:
     agent = fleet.launch("bulk", harness="demo", cwd=repo, options=FAST)
-    _wait_pending(fleet, 1)
+    wait_pending(fleet, 1)
     assert fleet.approve_all(max_risk="low") == []
     (approved,) = fleet.approve_all(agent=agent.name, max_risk="medium")
     assert approved.agent.id == agent.id
@@ -132,7 +125,7 @@ def test_a_runner_that_dies_while_waiting_abandons_its_request(
     fleet: fleetnb.Fleet, repo: Path
 ) -> None:
     agent = fleet.launch("dies", harness="demo", cwd=repo, options=FAST)
-    (request,) = _wait_pending(fleet, 1)
+    (request,) = wait_pending(fleet, 1)
     (started,) = agent.events(kinds=[EventKind.RUNNER_STARTED])
     os.kill(int(started.payload["pid"]), signal.SIGKILL)
     deadline = time.monotonic() + 30
@@ -146,7 +139,7 @@ def test_a_runner_that_dies_while_waiting_abandons_its_request(
 
 def test_the_approval_commands(fleet: fleetnb.Fleet, repo: Path) -> None:
     agent = fleet.launch("cli", harness="demo", cwd=repo, options=FAST)
-    _wait_pending(fleet, 1)
+    wait_pending(fleet, 1)
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

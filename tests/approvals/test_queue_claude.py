@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import fleetnb
 from fleetnb import EventKind, State
-from fleetnb.approvals.queue import ApprovalRequest
+from tests.approvals.waiting import the_one_pending
 from tests.fakes.anthropic import FakeAnthropic, Text, ToolUse
 from tests.harnesses.conftest import ClaudeLauncher
 
 TIMEOUT = 90
-
-
-def _pending(fleet: fleetnb.Fleet) -> ApprovalRequest:
-    deadline = time.monotonic() + TIMEOUT
-    while not (pending := fleet.approvals):
-        assert time.monotonic() < deadline, "no approval request arrived"
-        time.sleep(0.05)
-    (request,) = pending
-    return request
 
 
 def test_approve_lets_the_cli_run_the_command(
@@ -28,7 +18,7 @@ def test_approve_lets_the_cli_run_the_command(
 ) -> None:
     anthropic.add(ToolUse("Bash", {"command": "touch made-by-claude"}), Text("Made it."))
     agent = launch_claude("make a file", approvals=None)  # the default policy asks
-    request = _pending(fleet)
+    request = the_one_pending(fleet)
     assert (request.agent.id, request.tool, request.risk) == (agent.id, "Bash", "medium")
     assert request.input["command"] == "touch made-by-claude"
     assert agent.state is State.WAITING
@@ -43,7 +33,7 @@ def test_deny_keeps_the_file_and_tells_the_agent_why(
 ) -> None:
     anthropic.add(ToolUse("Bash", {"command": "touch denied-file"}), Text("Fine."))
     agent = launch_claude("make a file", approvals=None)
-    _pending(fleet).deny(reason="use the build script instead")
+    the_one_pending(fleet).deny(reason="use the build script instead")
     assert agent.wait(TIMEOUT) is State.IDLE
     assert not (repo / "denied-file").exists()
     (told,) = anthropic.turn_requests[1].tool_results

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import fleetnb
 from fleetnb import EventKind, State
-from fleetnb.approvals.queue import ApprovalRequest
+from tests.approvals.waiting import the_one_pending
 from tests.fakes.openai_responses import FakeResponses, Shell, Text
 from tests.harnesses.conftest import CodexLauncher
 
 TIMEOUT = 90
-
-
-def _pending(fleet: fleetnb.Fleet) -> ApprovalRequest:
-    deadline = time.monotonic() + TIMEOUT
-    while not (pending := fleet.approvals):
-        assert time.monotonic() < deadline, "no approval request arrived"
-        time.sleep(0.05)
-    (request,) = pending
-    return request
 
 
 def test_an_ordinary_command_inside_the_repo_is_asked_and_approve_runs_it(
@@ -29,7 +19,7 @@ def test_an_ordinary_command_inside_the_repo_is_asked_and_approve_runs_it(
     # No escalation: codex's own sandbox would run this silently; fleetnb still asks.
     fake.add(Shell("touch made-by-codex"), Text("made it"))
     agent = launch_codex("make a file", approvals=None)
-    request = _pending(fleet)
+    request = the_one_pending(fleet)
     assert (request.agent.id, request.risk) == (agent.id, "medium")
     assert "touch made-by-codex" in str(request.input["command"])
     assert not (repo / "made-by-codex").exists()
@@ -43,7 +33,7 @@ def test_deny_keeps_the_file(
 ) -> None:
     fake.add(Shell("touch denied-file"), Text("fine"))
     agent = launch_codex("make a file", approvals=None)
-    _pending(fleet).deny(reason="not in this repo")
+    the_one_pending(fleet).deny(reason="not in this repo")
     assert agent.wait(TIMEOUT) is State.IDLE
     assert not (repo / "denied-file").exists()
     (decided,) = agent.events(kinds=[EventKind.APPROVAL_DECIDED])
