@@ -1,8 +1,9 @@
 """The quickstart fleet: three demo agents in a scratch git repo, watched live.
 
 No API key and no network: the demo harness works in the scratch repo for
-real. One agent may write freely, one is denied everything, and one asks a
-person, who answers at the terminal (or, with no terminal, the quickstart
+real. One agent may do everything, one is denied everything, and one follows
+the default policy, which asks a person before it stages its notes with git;
+the person answers at the terminal (or, with no terminal, the quickstart
 approves and says so).
 """
 
@@ -20,7 +21,7 @@ __all__ = ["run_quickstart"]
 
 _AGENTS = [
     ("writer", "write the release notes", "allow"),
-    ("reviewer", "review the open changes", "ask"),
+    ("reviewer", "review the open changes", None),  # the default policy asks to stage
     ("cautious", "tidy the build scripts", "deny"),
 ]
 _COLUMNS = ["name", "state", "total_tokens", "pending_approvals", "last_action"]
