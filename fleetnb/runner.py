@@ -129,7 +129,10 @@ class AgentRunner:
     async def next_message(self) -> str | None:
         self._idle = True
         try:
-            return await asyncio.wait_for(self._messages.get(), self.idle_timeout)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a stop's
+            # cancellation when the awaited result arrives in the same instant.
+            async with asyncio.timeout(self.idle_timeout):
+                return await self._messages.get()
         except TimeoutError:
             return None
         finally:
@@ -170,6 +173,8 @@ class AgentRunner:
             ):
                 self._seen_seq = event.seq
                 self._dispatch(event.kind, event.payload, work)
+            if self._stop is not None:
+                work.cancel()  # again: harness or library code may have swallowed it
             silent = time.monotonic() - self._last_emit
             if silent > self.watchdog_s and not self._idle and not self._decisions:
                 reason = f"watchdog: no output from the agent for {int(silent)} s"
@@ -203,7 +208,8 @@ class AgentRunner:
         future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
         self._decisions[request_id] = future
         try:
-            return await asyncio.wait_for(future, self.approval_timeout)
+            async with asyncio.timeout(self.approval_timeout):
+                return await future
         except TimeoutError:
             decision = Decision(False, f"no answer within {self.approval_timeout:g} s", "timeout")
             with contextlib.suppress(Exception):  # a person decided in the same instant

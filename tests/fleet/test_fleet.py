@@ -217,3 +217,14 @@ class TestBadLaunches:
     def test_unknown_agent(self, fleet: fleetnb.Fleet) -> None:
         with pytest.raises(fleetnb.AgentNotFoundError, match="fleetnb status"):
             fleet["ghost"]
+
+
+def test_a_stop_right_after_an_approval_is_not_lost(fleet: fleetnb.Fleet, repo: Path) -> None:
+    # asyncio.wait_for on 3.11 swallowed a cancel that met the decision in one instant.
+    agent = fleet.launch("racy", harness="demo", cwd=repo, options=FAST)
+    _wait_for(agent, State.WAITING)
+    (request,) = fleet.approvals
+    request.approve()
+    assert agent.stop() is State.STOPPED
+    (finished,) = agent.events(kinds=[EventKind.AGENT_FINISHED])
+    assert finished.payload["reason"] == "stop requested"  # not a signal after a timeout
