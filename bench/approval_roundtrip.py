@@ -92,7 +92,10 @@ def run_claude(rounds: int) -> list[tuple[float, float]]:
                     "HOME": str(home), "CLAUDE_CONFIG_DIR": str(home / "config"),
                 }  # fmt: skip
                 agent = fleet.launch(
-                    f"make file {i}", harness="claude", cwd=repo, model="claude-sonnet-4-5",
+                    f"make file {i}",
+                    harness="claude",
+                    cwd=repo,
+                    model="claude-sonnet-4-5",
                     env=env,
                 )
                 agent.wait(120)

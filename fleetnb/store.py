@@ -88,9 +88,15 @@ class AgentRecord:
 class EventStore:
     """Append-only events per agent, in one SQLite file."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, create: bool = True) -> None:
+        """Open (and with ``create``, make) the store; readers that must not
+        conjure an empty store where one vanished pass ``create=False``."""
         self.path = Path(path)
         self._lock = threading.RLock()
+        if not create and not self.path.exists():
+            raise StoreError(
+                f"the fleet store {self.path} is gone; was its directory moved or deleted?"
+            )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = _connect(self.path)
@@ -257,7 +263,10 @@ class EventStore:
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            yield self._conn
+            try:
+                yield self._conn
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot read the fleet store {self.path}: {exc}") from exc
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:

@@ -75,7 +75,7 @@ class FleetWatcher:
         store: EventStore | None = None
         while not self._stopping.is_set():
             try:
-                store = store or EventStore(self.store_path)
+                store = store or EventStore(self.store_path, create=False)
                 batch = store.tail(self._position)
             except (FleetError, OSError) as exc:
                 _close(store)
@@ -108,7 +108,7 @@ def _call(callback: Callable[[_T], None], value: _T) -> None:
 
 
 def _last_position(store_path: Path) -> int:
-    store = EventStore(store_path)
+    store = EventStore(store_path, create=False)
     try:
         return store.last_position()
     finally:

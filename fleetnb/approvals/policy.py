@@ -20,7 +20,7 @@ import re
 import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from fleetnb.approvals.classify import Risk, classify_command
 
@@ -194,7 +194,7 @@ def _command_of(tool: str, tool_input: Mapping[str, Any]) -> str | None:
     return str(command or "")
 
 
-def _is_argv(value: Any) -> bool:
+def _is_argv(value: object) -> TypeGuard[Sequence[Any]]:
     return isinstance(value, Sequence) and not isinstance(value, str)
 
 

@@ -110,3 +110,9 @@ def test_eight_processes_and_the_kernel_lose_and_double_nothing(store: EventStor
     positions = [position for position, _ in store.tail(limit=100_000)]
     assert positions == sorted(set(positions))
     assert len(positions) == store.count_events()
+
+
+def test_readers_can_refuse_to_create_a_vanished_store(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="is gone"):
+        EventStore(store_path(tmp_path), create=False)
+    assert not store_path(tmp_path).exists()
