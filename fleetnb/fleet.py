@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 import time
 import uuid
@@ -34,6 +35,8 @@ from fleetnb.watch import FleetWatcher
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from fleetnb.widgets import ApprovalQueue, FleetTable
 
 __all__ = ["APPROVAL_MODES", "Fleet"]
 
@@ -235,7 +238,9 @@ class Fleet:
             return self._watcher.start()
 
     def close(self) -> None:
-        """Stop the watcher thread and close the store (agents keep running)."""
+        """Stop live widgets and the watcher thread, close the store (agents keep running)."""
+        if "fleetnb.widgets" in sys.modules:  # never import the widgets just to close them
+            sys.modules["fleetnb.widgets"].close_widgets(self)
         if self._watcher is not None:
             self._watcher.stop()
         self.store.close()
@@ -248,6 +253,40 @@ class Fleet:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             states[agent.name] = agent.wait(left)
         return states
+
+    # -- notebook surface (the logic lives in fleetnb.widgets, imported late: it loads ipywidgets)
+
+    def table(self) -> FleetTable:
+        """The fleet's live table widget, started on first use."""
+        from fleetnb.widgets import live_table  # noqa: PLC0415
+
+        return live_table(self)
+
+    def queue(self) -> ApprovalQueue:
+        """The fleet's live approval queue widget, started on first use."""
+        from fleetnb.widgets import live_queue  # noqa: PLC0415
+
+        return live_queue(self)
+
+    def _ipython_display_(self) -> None:
+        from fleetnb.widgets import display_fleet  # noqa: PLC0415
+
+        display_fleet(self)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from fleetnb.widgets import fleet_mimebundle  # noqa: PLC0415
+
+        return fleet_mimebundle(self)
+
+    def _repr_html_(self) -> str:
+        from fleetnb.widgets import fleet_html  # noqa: PLC0415
+
+        return fleet_html(self)
+
+    def __str__(self) -> str:
+        from fleetnb.widgets import fleet_text  # noqa: PLC0415
+
+        return fleet_text(self)
 
     def _handle(self, record: AgentRecord) -> Agent:
         with self._lock:
