@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import threading
 import weakref
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from fleetnb.widgets._requests import request_of_api
 from fleetnb.widgets._static import queue_html, queue_text, table_html, table_text
@@ -67,13 +68,14 @@ def _cached(cache: weakref.WeakKeyDictionary[Fleet, _W], fleet: Fleet, kind: typ
 
 def display_fleet(fleet: Fleet) -> None:
     """Display the live table and queue in a kernel, else their static views."""
-    from IPython.display import display  # noqa: PLC0415 - only when displaying
+    from IPython.display import display as untyped  # noqa: PLC0415 - only when displaying
 
-    # IPython's display() has no annotations; it takes any objects.
+    # IPython 8 leaves display() unannotated and IPython 9 annotates it: one cast serves both.
+    display = cast("Callable[..., object]", untyped)
     if _has_kernel():
-        display(live_table(fleet), live_queue(fleet))  # type: ignore[no-untyped-call]
+        display(live_table(fleet), live_queue(fleet))
     else:
-        display(fleet_mimebundle(fleet), raw=True)  # type: ignore[no-untyped-call]
+        display(fleet_mimebundle(fleet), raw=True)
 
 
 def fleet_mimebundle(fleet: Fleet) -> dict[str, str]:
@@ -103,5 +105,5 @@ def _snapshot(fleet: Fleet) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]
 def _has_kernel() -> bool:
     from IPython.core.getipython import get_ipython  # noqa: PLC0415
 
-    shell = get_ipython()  # type: ignore[no-untyped-call]  # IPython leaves it unannotated
+    shell = cast("Callable[[], object]", get_ipython)()  # annotated in IPython 9, not 8
     return shell is not None and getattr(shell, "kernel", None) is not None
