@@ -23,6 +23,24 @@ def require_binary(name: str) -> str:
     return found
 
 
+def stop_running(fleet: fleetnb.Fleet) -> None:
+    """Stop every agent of ``fleet`` that has not ended, so no runner outlives a test."""
+    for agent in fleet.agents:
+        if not agent.state.is_final:
+            agent.stop(timeout=10)
+
+
+def stop_running_at(root: Path) -> None:
+    """The same for a fleet a notebook made under ``root``, if it made one."""
+    if not (root / ".fleetnb").exists():
+        return
+    fleet = fleetnb.Fleet(root)
+    try:
+        stop_running(fleet)
+    finally:
+        fleet.close()
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A real git repository with one committed file."""
@@ -43,7 +61,7 @@ def fleet(tmp_path: Path) -> Iterator[fleetnb.Fleet]:
     root.mkdir()
     instance = fleetnb.Fleet(root)
     yield instance
-    for agent in instance.agents:
-        if not agent.state.is_final:
-            agent.stop(timeout=5)
-    instance.close()
+    try:
+        stop_running(instance)
+    finally:
+        instance.close()

@@ -24,6 +24,7 @@ import fleetnb  # noqa: E402
 from fleetnb import Event, EventKind  # noqa: E402
 from tests.browser.artifacts import Screenshots  # noqa: E402
 from tests.browser.jupyterlab import LabServer, open_notebook, run_all_cells  # noqa: E402
+from tests.conftest import stop_running_at  # noqa: E402
 from tests.notebooks.files import with_parameters  # noqa: E402
 
 N_AGENTS = 3
@@ -38,14 +39,7 @@ def workdir(tmp_path: Path) -> Iterator[Path]:
     """The scratch repo the notebook is told to use; its agents are stopped afterwards."""
     path = tmp_path / "repo"
     yield path
-    if (path / ".fleetnb").exists():
-        fleet = fleetnb.Fleet(path)
-        try:
-            for agent in fleet.agents:
-                if not agent.state.is_final:
-                    agent.stop(timeout=10)
-        finally:
-            fleet.close()
+    stop_running_at(path)
 
 
 def run_quickstart(page: Page, lab: LabServer, workdir: Path, name: str) -> str:

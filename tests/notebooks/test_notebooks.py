@@ -18,7 +18,7 @@ import papermill
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
-import fleetnb
+from tests.conftest import stop_running_at
 from tests.notebooks.files import NOTEBOOKS, read_notebook
 
 KERNEL = "python3"
@@ -42,7 +42,7 @@ def workdir(tmp_path: Path) -> Iterator[Path]:
     """Where the notebook's scratch repo goes; its agents are stopped afterwards."""
     path = tmp_path / "repo"
     yield path
-    _stop_agents(path)
+    stop_running_at(path)
 
 
 def execute(name: str, workdir: Path, kernel_name: str, **parameters: object) -> Path:
@@ -114,15 +114,3 @@ def test_approvals_runs_headless(workdir: Path, kernel_name: str) -> None:
         assert by in decided
     assert "leave staging to a person" in decided
     assert "headless" in outputs_of(notebook, "Fleet(root, headless=True)")
-
-
-def _stop_agents(root: Path) -> None:
-    if not (root / ".fleetnb").exists():
-        return
-    fleet = fleetnb.Fleet(root)
-    try:
-        for agent in fleet.agents:
-            if not agent.state.is_final:
-                agent.stop(timeout=10)
-    finally:
-        fleet.close()
