@@ -6,14 +6,17 @@ from fleetnb.agent import Agent
 from fleetnb.errors import (
     AgentNotFoundError,
     AgentNotRunningError,
+    AgentRunningError,
     ApprovalError,
     BadWorkingDirectoryError,
     FleetError,
     HarnessNotFoundError,
     LaunchError,
+    ResumeError,
     StoreError,
     UnknownHarnessError,
     WaitTimeoutError,
+    WorktreeError,
 )
 from fleetnb.events import Event, EventKind, State, Usage
 from fleetnb.fleet import Fleet
@@ -22,6 +25,7 @@ __all__ = [
     "Agent",
     "AgentNotFoundError",
     "AgentNotRunningError",
+    "AgentRunningError",
     "ApprovalError",
     "BadWorkingDirectoryError",
     "Event",
@@ -30,11 +34,13 @@ __all__ = [
     "FleetError",
     "HarnessNotFoundError",
     "LaunchError",
+    "ResumeError",
     "State",
     "StoreError",
     "UnknownHarnessError",
     "Usage",
     "WaitTimeoutError",
+    "WorktreeError",
 ]
 
 __version__ = "0.1.0"

@@ -15,16 +15,27 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fleetnb.errors import AgentNotRunningError, LaunchError, WaitTimeoutError
+from fleetnb.errors import (
+    AgentNotRunningError,
+    AgentRunningError,
+    LaunchError,
+    ResumeError,
+    WaitTimeoutError,
+    WorktreeError,
+)
 from fleetnb.events import AgentStatus, Event, EventKind, State, Usage, fold
 from fleetnb.liveness import runner_alive
 from fleetnb.store import AgentRecord
+from fleetnb.worktree import Worktree
 
 if TYPE_CHECKING:
+    import datetime
+
+    from fleetnb.evidence import EvidenceTrail
     from fleetnb.fleet import Fleet
 
 __all__ = ["Agent"]
@@ -85,6 +96,28 @@ class Agent:
     def events(self, kinds: Iterable[str] | None = None, after_seq: int = 0) -> list[Event]:
         return self.fleet.store.events(self.id, after_seq=after_seq, kinds=kinds)
 
+    def evidence(
+        self,
+        kinds: Iterable[str] | None = None,
+        since: datetime.datetime | float | None = None,
+        limit: int = 200,
+    ) -> EvidenceTrail:
+        """The agent's redacted evidence trail, newest ``limit`` entries; displays in a notebook."""
+        from fleetnb.evidence import build_trail  # noqa: PLC0415 - detect-secrets only when asked
+
+        return build_trail(
+            self.fleet.store, self.record, kinds=kinds, since=since, limit=limit,
+            state=str(self.state),
+        )  # fmt: skip
+
+    def annotate(
+        self, text: str, tag: str | None = None, event: int | Event | None = None
+    ) -> Event:
+        """Add a note to the agent's trail, optionally about one event (a seq or an Event)."""
+        from fleetnb.evidence import annotate  # noqa: PLC0415 - detect-secrets only when asked
+
+        return annotate(self.fleet.store, self.id, text, tag=tag, event=event)
+
     def status(self) -> AgentStatus:
         """Fold new events into the cached status, then check the runner is alive."""
         store = self.fleet.store
@@ -142,6 +175,91 @@ class Agent:
                 self.id, {"status": "stopped", "reason": "killed after stop timed out"}
             )
             return self.state
+
+    def resume(self, instruction: str, env: Mapping[str, str] | None = None) -> Agent:
+        """Continue a finished agent's own session with ``instruction``; returns at once.
+
+        Appends a ``launched`` event carrying ``resume`` (the session id) and this
+        run's task, then starts a new runner on the same harness session. ``env``
+        values are never stored (they may be secrets): pass again what the launch
+        needed.
+        """
+        if not instruction.strip():
+            raise ValueError("the instruction is empty")
+        status = self.status()
+        if not status.state.is_final:
+            raise AgentRunningError(
+                f"cannot resume agent {self.name}: it is {status.state}; "
+                "send() it a message, or wait() until it finishes"
+            )
+        if not status.session_id:
+            raise ResumeError(
+                f"cannot resume agent {self.name}: it ended ({status.state}) before its "
+                "harness reported a session id; launch a new agent instead"
+            )
+        if not Path(self.record.cwd).is_dir():
+            raise ResumeError(
+                f"cannot resume agent {self.name}: its directory {self.record.cwd} is gone "
+                "(a discarded worktree?); launch a new agent instead"
+            )
+        first = self.events(kinds=(EventKind.LAUNCHED,))[0].payload
+        payload = {**first, "task": instruction, "resume": status.session_id}
+        self.fleet.store.append_if(
+            self.id, EventKind.LAUNCHED, payload, self._check_still_finished,
+            kinds=(EventKind.LAUNCHED, EventKind.AGENT_FINISHED),
+        )  # fmt: skip
+        self._spawn(dict(env or {}))
+        return self
+
+    def _check_still_finished(self, ends: list[Event]) -> None:
+        """Inside the write: refuse when another resume got there first."""
+        if not ends or ends[-1].kind != EventKind.AGENT_FINISHED:
+            raise AgentRunningError(f"agent {self.name} was resumed meanwhile; it is running")
+
+    # -- worktree (launched with worktree=True) ---------------------------------------
+
+    def diff(self) -> str:
+        """The unified diff of the agent's worktree against its base commit (uncommitted
+        and new files included); recorded as a ``diff`` event."""
+        tree = self._worktree()
+        text = tree.diff()
+        self._record_diff(tree, "diff", text)
+        return text
+
+    def merge(self, message: str | None = None) -> str:
+        """Commit the worktree's changes on its branch and merge the branch into the
+        repository's checked-out branch; returns the new HEAD. The agent must be idle
+        or finished. A conflict raises :class:`WorktreeError` naming the files, with
+        the merge aborted and the branch and worktree kept."""
+        tree = self._worktree(State.IDLE, "merge")
+        text = tree.diff()
+        summary = message or f"fleetnb agent {self.name}: {' '.join(self.task.split())[:60]}"
+        tree.commit(summary)
+        head = tree.merge(f"Merge {tree.branch} (fleetnb agent {self.name})")
+        self._record_diff(tree, "merge", text, commit=head)
+        return head
+
+    def discard(self) -> None:
+        """Remove the agent's worktree and branch; the last diff stays in its events."""
+        tree = self._worktree(None, "discard")
+        text = tree.diff() if tree.path.is_dir() else ""
+        tree.remove()
+        self._record_diff(tree, "discard", text)
+
+    def _worktree(self, also: State | None = None, action: str = "") -> Worktree:
+        """The agent's worktree; with ``action``, only once it is final (or ``also``)."""
+        data = self.record.config.get("worktree")
+        if not data:
+            raise WorktreeError(f"agent {self.name} has no worktree; launch with worktree=True")
+        state = self.state
+        if action and not state.is_final and state is not also:
+            hint = "wait() for it or stop() it" if also else "stop() it first"
+            raise AgentRunningError(f"cannot {action} agent {self.name}: it is {state}; {hint}")
+        return Worktree.from_dict(data)
+
+    def _record_diff(self, tree: Worktree, action: str, text: str, **extra: Any) -> None:
+        payload = {"action": action, "base": tree.base, "branch": tree.branch, "diff": text}
+        self.fleet.store.append(self.id, EventKind.DIFF, {**payload, **extra})
 
     def row(self) -> dict[str, Any]:
         """This agent as one row of ``Fleet.status()``."""
@@ -206,11 +324,11 @@ class Agent:
 
     def _runner_lost(self) -> bool:
         """Record ``runner_lost`` if the runner died without a final event."""
-        started = self.fleet.store.events(self.id, kinds=(EventKind.RUNNER_STARTED,))
+        launched, started = self._current_run()
         if started:
             alive = runner_alive(started[-1].payload)
         else:
-            alive = time.time() - self.record.created_at < _RUNNER_START_GRACE_S
+            alive = time.time() - launched < _RUNNER_START_GRACE_S
         if alive is not False or self._process_still_finishing():
             return False
         event = self.fleet.store.finish_if_open(
@@ -231,8 +349,16 @@ class Agent:
         )
         return bool(finished)
 
+    def _current_run(self) -> tuple[float, list[Event]]:
+        """When the latest run was launched, and its ``runner_started`` events."""
+        events = self.events(kinds=(EventKind.LAUNCHED, EventKind.RUNNER_STARTED))
+        launches = [i for i, e in enumerate(events) if e.kind == EventKind.LAUNCHED]
+        start = launches[-1] if launches else 0
+        launched = events[start].ts if launches else self.record.created_at
+        return launched, [e for e in events[start:] if e.kind == EventKind.RUNNER_STARTED]
+
     def _signal_runner(self, signum: int) -> None:
-        started = self.fleet.store.events(self.id, kinds=(EventKind.RUNNER_STARTED,))
+        _, started = self._current_run()
         if not started or not runner_alive(started[-1].payload):
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -251,7 +377,7 @@ class Agent:
         if state.is_final:
             raise AgentNotRunningError(
                 f"cannot {action} agent {self.name}: it has finished ({state}); "
-                "launch a new agent for more work"
+                "resume() it for more work"
             )
 
 

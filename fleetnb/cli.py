@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     launch.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
     launch.add_argument("--binary", help="the CLI to run instead of the one on PATH")
     launch.add_argument("--wait", action="store_true", help="wait until it is idle or done")
+    launch.add_argument(
+        "--worktree", action="store_true", help="work in a new git worktree on fleetnb/NAME"
+    )
 
     status = _command(commands, "status", "one line per agent", _status)
     status.add_argument("--json", action="store_true")
@@ -69,9 +72,21 @@ def _parser() -> argparse.ArgumentParser:
     events.add_argument("--json", action="store_true", help="one JSON object per line")
     events.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
 
+    search = _command(commands, "search", "search every agent's events", _search)
+    search.add_argument("query")
+    search.add_argument("--agent", help="only this agent's events (name or id)")
+    search.add_argument("--kind", help="only events of this kind, e.g. assistant_text")
+    search.add_argument("--limit", type=int, default=50)
+    search.add_argument("--json", action="store_true", help="one JSON object per line")
+
     send = _command(commands, "send", "a follow-up message", _send)
     send.add_argument("agent")
     send.add_argument("message")
+
+    resume = _command(commands, "resume", "continue a finished agent's session", _resume)
+    resume.add_argument("agent")
+    resume.add_argument("instruction")
+    resume.add_argument("--wait", action="store_true", help="wait until it is idle or done")
 
     stop = _command(commands, "stop", "stop an agent and its CLI", _stop)
     stop.add_argument("agent")
@@ -127,6 +142,7 @@ def _launch(args: argparse.Namespace) -> int:
         approvals=args.approvals,
         policy=args.policy,
         binary=args.binary,
+        worktree=args.worktree,
     )
     print(f"{agent.name}\t{agent.id}")
     return _wait_exit(agent, None) if args.wait else EXIT_OK
@@ -155,9 +171,27 @@ def _events(args: argparse.Namespace) -> int:
         time.sleep(0.2)
 
 
+def _search(args: argparse.Namespace) -> int:
+    frame = _fleet(args).search(args.query, agent=args.agent, kind=args.kind, limit=args.limit)
+    if frame.empty and not args.json:
+        print(f"no events match {args.query!r}")
+    for row in frame.to_dict(orient="records"):
+        if args.json:
+            print(json.dumps(row, ensure_ascii=False))
+        else:
+            when = datetime.fromtimestamp(row["ts"], UTC).strftime("%H:%M:%S")
+            print(f"{row['agent']:<14} {row['seq']:>5} {when} {row['kind']:<19} {row['snippet']}")
+    return EXIT_OK
+
+
 def _send(args: argparse.Namespace) -> int:
     _fleet(args)[args.agent].send(args.message)
     return EXIT_OK
+
+
+def _resume(args: argparse.Namespace) -> int:
+    agent = _fleet(args)[args.agent].resume(args.instruction)
+    return _wait_exit(agent, None) if args.wait else EXIT_OK
 
 
 def _stop(args: argparse.Namespace) -> int:

@@ -9,6 +9,9 @@ The hierarchy::
     │   └── BadWorkingDirectoryError  cwd does not exist or is not a directory
     ├── AgentNotFoundError        no agent with that name or id in the store
     ├── AgentNotRunningError      the agent's runner has ended; it cannot take input
+    ├── AgentRunningError         the agent is still running; it cannot be resumed or merged yet
+    ├── ResumeError               a finished agent has no session to resume
+    ├── WorktreeError             a git worktree step failed (a merge conflict names the files)
     ├── WaitTimeoutError          an agent did not settle within the time given
     ├── ApprovalError             an approval cannot be decided (already decided, unknown)
     ├── PolicyError               an approval policy is malformed (names the line)
@@ -24,15 +27,18 @@ from collections.abc import Sequence
 __all__ = [
     "AgentNotFoundError",
     "AgentNotRunningError",
+    "AgentRunningError",
     "ApprovalError",
     "BadWorkingDirectoryError",
     "FleetError",
     "HarnessNotFoundError",
     "LaunchError",
     "PolicyError",
+    "ResumeError",
     "StoreError",
     "UnknownHarnessError",
     "WaitTimeoutError",
+    "WorktreeError",
 ]
 
 
@@ -80,6 +86,25 @@ class AgentNotFoundError(FleetError, KeyError):
 
 class AgentNotRunningError(FleetError):
     """The agent's runner has ended, so it cannot take a message or a stop."""
+
+
+class AgentRunningError(FleetError):
+    """The agent has not finished, so it cannot be resumed, merged or discarded yet."""
+
+
+class ResumeError(FleetError):
+    """The agent cannot be resumed: it never reported a session id."""
+
+
+class WorktreeError(FleetError):
+    """A git step on an agent's worktree failed; nothing was lost.
+
+    ``files`` names the conflicting paths when a merge conflicted.
+    """
+
+    def __init__(self, message: str, *, files: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.files = list(files)
 
 
 class ApprovalError(FleetError):

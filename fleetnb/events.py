@@ -11,7 +11,10 @@ Schema version 1 payloads (fields beyond these are allowed and kept):
 =====================  ==========================================================
 kind                   payload
 =====================  ==========================================================
-launched               task, harness, model, cwd, name, approvals, demo
+launched               task, harness, model, cwd, name, approvals, demo,
+                       worktree (repo, path, branch, base; with worktree=True);
+                       a resumed run's launch adds resume (the session id) and
+                       starts a new run even after ``agent_finished``
 runner_started         pid, host, create_time
 session_started        session_id, model
 assistant_text         text
@@ -28,6 +31,9 @@ limit_hit              message, resets_at (epoch seconds or None)
 parse_error            raw, error
 agent_finished         status ("done" | "failed" | "stopped"), exit_code,
                        stderr_tail, reason, error
+annotation             text, tag, event_seq (tag and event_seq optional)
+diff                   action ("diff" | "merge" | "discard"), base, branch, diff
+                       (a worktree agent's changes vs base), commit (after a merge)
 =====================  ==========================================================
 """
 
@@ -68,6 +74,8 @@ class EventKind(enum.StrEnum):
     LIMIT_HIT = "limit_hit"
     PARSE_ERROR = "parse_error"
     AGENT_FINISHED = "agent_finished"
+    ANNOTATION = "annotation"
+    DIFF = "diff"
 
 
 class State(enum.StrEnum):
@@ -230,12 +238,22 @@ def _apply(status: AgentStatus, event: Event) -> None:
     if status.started_ts is None:
         status.started_ts = event.ts
     if status.state.is_final:
-        return  # nothing after the end changes the outcome
+        if kind != EventKind.LAUNCHED:
+            return  # nothing after the end changes the outcome
+        _restart(status)  # a resumed run: the agent lives again
     if kind in _ACTIVITY and status.state in (State.STARTING, State.LIMITED, State.IDLE):
         status.state = State.RUNNING
     handler = _HANDLERS.get(kind)
     if handler is not None:
         handler(status, payload)
+
+
+def _restart(status: AgentStatus) -> None:
+    """Open a new run after a final state; usage, cost and turns keep counting."""
+    status.state = State.STARTING
+    status.finished = None
+    status.pending_approvals = []
+    status.limit_resets_at = None
 
 
 def _on_launched(status: AgentStatus, payload: Mapping[str, Any]) -> None:

@@ -9,6 +9,7 @@ any process, sees exactly the same agents.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import sys
 import threading
@@ -32,6 +33,7 @@ from fleetnb.events import Event, EventKind, State
 from fleetnb.harnesses import LaunchSpec, get_harness
 from fleetnb.store import AgentRecord, EventStore, default_root, store_path
 from fleetnb.watch import FleetWatcher
+from fleetnb.worktree import Worktree, create_worktree
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,13 +87,15 @@ class Fleet:
         idle_timeout: float | None = None,
         approval_timeout: float | None = None,
         options: Mapping[str, Any] | None = None,
+        worktree: bool = False,
     ) -> Agent:
         """Start an agent on ``task``; returns at once with its handle.
 
         Approvals follow ``policy`` (a :class:`Policy` or a TOML file), else
         ``approvals`` ("allow" | "ask" | "deny" for everything), else the fleet's
         policy. Everything is checked before anything is written, so a bad
-        launch leaves no trace in the store.
+        launch leaves no trace in the store. ``worktree=True`` runs the agent in
+        its own git worktree on branch ``fleetnb/<name>`` (see :mod:`fleetnb.worktree`).
         """
         chosen = self._policy_for(approvals, policy)
         record = self._prepare(
@@ -106,8 +110,15 @@ class Fleet:
             "options": dict(options or {}),
         }
         record = AgentRecord(**{**_fields(record), "config": config})
+        if worktree:
+            record = self._in_worktree(record)
         demo = get_harness(harness).demo
-        self.store.create_agent(record, _launched_payload(record, demo))
+        try:
+            self.store.create_agent(record, _launched_payload(record, demo))
+        except BaseException:
+            if worktree:
+                Worktree.from_dict(record.config["worktree"]).remove()
+            raise
         agent = self._handle(record)
         agent._spawn(dict(env or {}))
         return agent
@@ -143,6 +154,12 @@ class Fleet:
                 "env_keys": sorted(env or {}),  # values may be secrets: never stored
             },
         )
+
+    def _in_worktree(self, record: AgentRecord) -> AgentRecord:
+        """The record moved into a new worktree of its repository."""
+        tree, inside = create_worktree(Path(record.cwd), self.root, record.name)
+        config = {**record.config, "worktree": tree.to_dict()}
+        return AgentRecord(**{**_fields(record), "cwd": str(inside), "config": config})
 
     def _policy_for(
         self, approvals: str | None, policy: Policy | str | os.PathLike[str] | None
@@ -190,6 +207,30 @@ class Fleet:
 
         rows = [agent.row() for agent in self.agents]
         return pd.DataFrame(rows, columns=list(_STATUS_COLUMNS))
+
+    def search(
+        self,
+        query: str,
+        agent: str | Agent | None = None,
+        kind: str | None = None,
+        limit: int = 50,
+        *,
+        raw: bool = False,
+    ) -> pd.DataFrame:
+        """Events of every agent matching ``query``, best first, as a DataFrame.
+
+        Columns: agent, agent_id, seq, ts, kind, snippet (matches in brackets),
+        rank (bm25, lower is better). Words are searched as written, punctuation
+        and all; ``raw=True`` hands ``query`` to SQLite FTS5's query language.
+        """
+        import pandas as pd  # noqa: PLC0415 - keeps pandas out of every runner process
+
+        agent_id = None
+        if agent is not None:
+            agent_id = agent.id if isinstance(agent, Agent) else self.store.agent(agent).id
+        hits = self.store.search(query, agent_id=agent_id, kind=kind, limit=limit, raw=raw)
+        rows = [dataclasses.asdict(hit) for hit in hits]
+        return pd.DataFrame(rows, columns=list(_SEARCH_COLUMNS))
 
     # -- approvals ---------------------------------------------------------------
 
@@ -303,6 +344,9 @@ _STATUS_COLUMNS = (
 )  # fmt: skip
 
 
+_SEARCH_COLUMNS = ("agent", "agent_id", "seq", "ts", "kind", "snippet", "rank")
+
+
 def _as_policy(policy: Policy | str | os.PathLike[str]) -> Policy:
     return policy if isinstance(policy, Policy) else load_policy(policy)
 
@@ -345,6 +389,7 @@ def _launched_payload(record: AgentRecord, demo: bool) -> dict[str, Any]:
         "policy": record.config["policy"]["name"],
         "headless": record.config["headless"],
         "demo": demo,
+        **({"worktree": record.config["worktree"]} if "worktree" in record.config else {}),
     }
 
 

@@ -61,8 +61,12 @@ class AgentRunner:
         self.store = store
         self.record = record
         config = record.config
+        # The latest launch says what this run is for: a resume brings its own task.
+        launches = store.events(record.id, kinds=(EventKind.LAUNCHED,))
+        self._launch = launches[-1] if launches else None
+        launch = self._launch.payload if self._launch else {}
         self.spec = LaunchSpec(
-            task=record.task,
+            task=str(launch.get("task") or record.task),
             cwd=Path(record.cwd),
             model=record.model,
             binary=config.get("binary"),
@@ -139,7 +143,9 @@ class AgentRunner:
             self._idle = False
 
     def resume_id(self) -> str | None:
-        value = self.record.config.get("resume")
+        """The session this run continues: its ``launched`` event's ``resume`` field."""
+        launch = self._launch.payload if self._launch else {}
+        value = launch.get("resume") or self.record.config.get("resume")
         return str(value) if value else None
 
     # -- running ---------------------------------------------------------------
@@ -149,8 +155,7 @@ class AgentRunner:
         harness.preflight(self.spec)
         # Control events written before this run's launch belong to earlier runs;
         # ones written since (even before this process started) are for us.
-        launches = self.store.events(self.record.id, kinds=(EventKind.LAUNCHED,))
-        self._seen_seq = launches[-1].seq - 1 if launches else 0
+        self._seen_seq = self._launch.seq - 1 if self._launch else 0
         work = asyncio.ensure_future(harness.run(self))
         watcher = asyncio.ensure_future(self._watch(work))
         _on_signals(lambda: self._halt(work, _Stop("stopped", "signal")))

@@ -6,8 +6,9 @@ transaction, so the per-agent sequence number is allocated under SQLite's write
 lock: many processes can append at once without losing or doubling an event.
 WAL mode lets readers tail while writers write.
 
-The SQL stays portable (no SQLite-only syntax outside ``_connect``) so a shared
-Postgres store can take its place later.
+The SQL stays portable (no SQLite-only syntax outside ``_connect``, and the
+FTS5 search index in :mod:`fleetnb.search`) so a shared Postgres store can take
+its place later.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any, TypeVar
 
 from fleetnb.errors import AgentNotFoundError, ApprovalError, StoreError
 from fleetnb.events import SCHEMA_VERSION, Event, EventKind
+from fleetnb.search import SearchHit, ensure_index, index_rows, match_expression, search_rows
 
 __all__ = ["AgentRecord", "EventStore", "default_root", "describe_decision", "store_path"]
 
@@ -107,6 +109,7 @@ class EventStore:
                     "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
                     (str(SCHEMA_VERSION),),
                 )
+                ensure_index(conn)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(
                 f"cannot open the fleet store at {self.path}: {exc}; check that the "
@@ -187,10 +190,11 @@ class EventStore:
             return _insert(conn, agent_id, [(kind, payload)])[0]
 
     def finish_if_open(self, agent_id: str, payload: Mapping[str, Any]) -> Event | None:
-        """Record ``agent_finished`` unless the agent already has one."""
+        """Record ``agent_finished`` unless the current run (since the latest
+        ``launched``: a resume starts a new run) already has one."""
 
-        def check(finished: list[Event]) -> None:
-            if finished:
+        def check(ends: list[Event]) -> None:
+            if ends and ends[-1].kind == EventKind.AGENT_FINISHED:
                 raise _AlreadyFinished
 
         try:
@@ -199,7 +203,7 @@ class EventStore:
                 EventKind.AGENT_FINISHED,
                 payload,
                 check,
-                kinds=(EventKind.AGENT_FINISHED,),
+                kinds=(EventKind.LAUNCHED, EventKind.AGENT_FINISHED),
             )
         except _AlreadyFinished:
             return None
@@ -216,6 +220,7 @@ class EventStore:
             {**payload, "request_id": request_id},
             check,
             kinds=(
+                EventKind.LAUNCHED,
                 EventKind.APPROVAL_REQUESTED,
                 EventKind.APPROVAL_DECIDED,
                 EventKind.AGENT_FINISHED,
@@ -253,6 +258,32 @@ class EventStore:
         else:
             rows = self._read("SELECT COUNT(*) FROM events WHERE agent_id = ?", (agent_id,))
         return int(rows[0][0])
+
+    def search(
+        self,
+        query: str,
+        *,
+        agent_id: str | None = None,
+        kind: str | None = None,
+        limit: int = 50,
+        raw: bool = False,
+    ) -> list[SearchHit]:
+        """Events of every agent whose payload text matches ``query``, best first.
+
+        Words are matched as quoted terms (all required) unless ``raw`` passes
+        ``query`` to FTS5 as written.
+        """
+        match = match_expression(query, raw=raw)
+        if not match.strip():
+            return []
+        with self._lock:
+            try:
+                return search_rows(self._conn, match, agent_id=agent_id, kind=kind, limit=limit)
+            except sqlite3.Error as exc:
+                raise StoreError(
+                    f"cannot search the fleet store for {query!r}: {exc}"
+                    + ("; check the FTS5 query syntax, or search without raw=True" if raw else "")
+                ) from exc
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -317,18 +348,22 @@ def _insert(
     (last,) = conn.execute(
         "SELECT COALESCE(MAX(seq), 0) FROM events WHERE agent_id = ?", (agent_id,)
     ).fetchone()
+    # Positions are given, not left to the database, so the search index can be
+    # written in the same transaction under the same ids (we hold the write lock).
+    (top,) = conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()
     now = time.time()
     events = [
         Event(agent_id, last + i, now, str(kind), dict(payload))
         for i, (kind, payload) in enumerate(items, start=1)
     ]
     conn.executemany(
-        "INSERT INTO events (agent_id, seq, ts, kind, payload) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO events (id, agent_id, seq, ts, kind, payload) VALUES (?, ?, ?, ?, ?, ?)",
         [
-            (e.agent_id, e.seq, e.ts, e.kind, json.dumps(e.payload, ensure_ascii=False))
-            for e in events
+            (top + i, e.agent_id, e.seq, e.ts, e.kind, json.dumps(e.payload, ensure_ascii=False))
+            for i, e in enumerate(events, start=1)
         ],
     )
+    index_rows(conn, [(top + i, e.payload) for i, e in enumerate(events, start=1)])
     return events
 
 
@@ -353,17 +388,22 @@ def _select_events(
 
 def _check_decidable(events: list[Event], request_id: str) -> None:
     requested = decided = None
+    finished = False
     for event in events:
-        if event.kind == EventKind.AGENT_FINISHED:
-            raise ApprovalError(
-                f"approval {request_id} can no longer be decided: the agent has finished"
-            )
-        if event.payload.get("request_id") != request_id:
-            continue
-        if event.kind == EventKind.APPROVAL_REQUESTED:
-            requested = event
-        else:
-            decided = event
+        if event.kind == EventKind.LAUNCHED:  # a new run: earlier requests are void
+            requested = decided = None
+            finished = False
+        elif event.kind == EventKind.AGENT_FINISHED:
+            finished = True
+        elif event.payload.get("request_id") == request_id:
+            if event.kind == EventKind.APPROVAL_REQUESTED:
+                requested = event
+            else:
+                decided = event
+    if finished:
+        raise ApprovalError(
+            f"approval {request_id} can no longer be decided: the agent has finished"
+        )
     if requested is None:
         raise ApprovalError(f"no approval request {request_id!r} for this agent")
     if decided is not None:

@@ -102,3 +102,22 @@ def test_parse_errors_are_counted_and_the_agent_goes_on() -> None:
     status = fold(_events(LAUNCH, SESSION, (EventKind.PARSE_ERROR, {"raw": "{oops"})))
     assert status.parse_errors == 1
     assert status.state is State.RUNNING
+
+
+def test_a_launch_after_the_end_starts_a_new_run() -> None:
+    done = (EventKind.AGENT_FINISHED, {"status": "done"})
+    resume = (EventKind.LAUNCHED, {"task": "more", "resume": "s-1"})
+    usage = (EventKind.USAGE, {"input_tokens": 10, "output_tokens": 1})
+    events = _events(LAUNCH, SESSION, usage, TURN, done, resume)
+    status = fold(events)
+    assert status.state is State.STARTING
+    assert status.finished is None
+    assert status.session_id == "s-1"
+    assert status.usage.input_tokens == 10  # usage and turns keep counting across runs
+    assert fold(_events(LAUNCH, SESSION, usage, TURN, done, resume, SESSION, usage)).state is (
+        State.RUNNING
+    )
+    again = fold(_events(LAUNCH, SESSION, TURN, done, resume, SESSION, TURN, done))
+    assert (again.state, again.turns) == (State.DONE, 2)
+    stepwise = fold(events[:5])
+    assert fold(events[5:], status=stepwise).state is State.STARTING

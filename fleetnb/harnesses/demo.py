@@ -83,10 +83,14 @@ class _DemoSession:
         )
 
     async def chatter(self, count: int) -> None:
-        """Stream ``count`` short messages: a busy agent, for load tests and benchmarks."""
+        """Stream ``count`` short messages: a busy agent, for load tests and benchmarks.
+
+        The ``chatter_delay`` option (seconds, default 0) paces them into a steady stream.
+        """
+        pause = float(self.spec.options.get("chatter_delay", 0.0))
         for index in range(count):
             self.emit(EventKind.ASSISTANT_TEXT, text=f"[demo] progress {index + 1}/{count}")
-            await asyncio.sleep(0)
+            await asyncio.sleep(pause)
 
     async def list_files(self) -> None:
         call_id = self._call_id()

@@ -351,3 +351,29 @@ except fleetnb.HarnessNotFoundError as exc:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "`claude-agent-sdk` is not installed; install `fleetnb[claude]`" in out.stdout
     assert "binary=" in out.stdout
+
+
+def test_resume_continues_a_finished_session(
+    launch_claude: ClaudeLauncher, anthropic: FakeAnthropic, claude_env: dict[str, str]
+) -> None:
+    anthropic.add(Text("First answer."))
+    agent = launch_claude("first question")
+    assert agent.wait(timeout=TIMEOUT) is State.IDLE
+    assert agent.stop() is State.STOPPED
+    first_session = agent.session_id
+    assert first_session is not None
+    requests_before = len(anthropic.turn_requests)
+
+    anthropic.add(Text("Second answer."))
+    agent.resume("the next instruction", env=claude_env)
+    _until(lambda: len(agent.events(kinds=[EventKind.TURN_FINISHED])) == 2)
+    assert agent.wait(timeout=TIMEOUT) is State.IDLE
+
+    assert agent.session_id == first_session
+    launched = _payloads(agent, EventKind.LAUNCHED)
+    assert launched[1]["resume"] == first_session
+    assert launched[1]["task"] == "the next instruction"
+    first_of_second_run = anthropic.turn_requests[requests_before]
+    assert "the next instruction" in first_of_second_run.user_texts[-1]
+    assert any("first question" in text for text in first_of_second_run.user_texts)
+    assert "First answer." in json.dumps(first_of_second_run.body)

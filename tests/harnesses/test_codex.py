@@ -326,3 +326,26 @@ def test_a_missing_binary_is_refused_before_launch(
     with pytest.raises(fleetnb.HarnessNotFoundError, match="npm install -g @openai/codex"):
         launch_codex(binary=str(tmp_path / "no-such-codex"))
     assert fleet.agents == []
+
+
+def test_resume_continues_a_finished_thread(
+    fake: FakeResponses, launch_codex: CodexLauncher, codex_env: dict[str, str]
+) -> None:
+    fake.add(Text("first answer"))
+    agent = launch_codex()
+    assert agent.wait(WAIT_S) is State.IDLE, kinds(agent)
+    assert agent.stop() is State.STOPPED
+    session_id = agent.session_id
+    assert session_id
+
+    fake.add(Text("second answer"))
+    agent.resume("the next instruction", env=codex_env)
+    assert agent.wait(WAIT_S) is State.IDLE, kinds(agent)
+
+    assert agent.session_id == session_id
+    launched = agent.events(kinds=[EventKind.LAUNCHED])
+    assert launched[1].payload["resume"] == session_id
+    history = str(fake.responses_requests[1].input_items)
+    assert "write hi to out.txt" in history
+    assert "first answer" in history
+    assert "the next instruction" in history
