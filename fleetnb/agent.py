@@ -283,6 +283,8 @@ class Agent:
             "total_tokens": usage.total_tokens,
             "cost_usd": status.cost_usd,
             "pending_approvals": len(status.pending_approvals),
+            "notes": status.last_note,
+            "annotations": status.annotations,
             "demo": self.harness == "demo",
         }
 

@@ -192,6 +192,8 @@ class AgentStatus:
     turns: int = 0
     parse_errors: int = 0
     unpriced_usage_events: int = 0
+    annotations: int = 0
+    last_note: str = ""
     last_seq: int = 0
 
     @property
@@ -238,6 +240,8 @@ def _apply(status: AgentStatus, event: Event) -> None:
     if status.started_ts is None:
         status.started_ts = event.ts
     if status.state.is_final:
+        if kind == EventKind.ANNOTATION:
+            _on_annotation(status, payload)  # people review finished work
         if kind != EventKind.LAUNCHED:
             return  # nothing after the end changes the outcome
         _restart(status)  # a resumed run: the agent lives again
@@ -313,6 +317,13 @@ def _on_limit(status: AgentStatus, payload: Mapping[str, Any]) -> None:
     status.last_action = _one_line(str(payload.get("message", "limit reached")))
 
 
+def _on_annotation(status: AgentStatus, payload: Mapping[str, Any]) -> None:
+    status.annotations += 1
+    tag = payload.get("tag")
+    text = _one_line(str(payload.get("text", "")), 80)
+    status.last_note = f"[{tag}] {text}" if tag else text
+
+
 def _on_parse_error(status: AgentStatus, payload: Mapping[str, Any]) -> None:
     status.parse_errors += 1
 
@@ -329,6 +340,7 @@ _HANDLERS: dict[str, Callable[[AgentStatus, Mapping[str, Any]], None]] = {
     EventKind.LAUNCHED: _on_launched,
     EventKind.SESSION_STARTED: _on_session,
     EventKind.ASSISTANT_TEXT: _on_text,
+    EventKind.ANNOTATION: _on_annotation,
     EventKind.TOOL_CALL: _on_tool_call,
     EventKind.APPROVAL_REQUESTED: _on_approval_requested,
     EventKind.APPROVAL_DECIDED: _on_approval_decided,

@@ -340,7 +340,8 @@ class Fleet:
 _STATUS_COLUMNS = (
     "name", "id", "harness", "model", "state", "task", "session_id", "elapsed_s",
     "last_action", "input_tokens", "output_tokens", "cache_read_tokens",
-    "cache_write_tokens", "total_tokens", "cost_usd", "pending_approvals", "demo",
+    "cache_write_tokens", "total_tokens", "cost_usd", "pending_approvals", "notes",
+    "annotations", "demo",
 )  # fmt: skip
 
 

@@ -157,6 +157,8 @@ def row_of(agent: AgentFold, now: float | None = None) -> dict[str, Any]:
         "total_tokens": usage.total_tokens,
         "cost_usd": round(status.cost_usd, 6),
         "pending_approvals": len(status.pending_approvals),
+        "notes": status.last_note,
+        "annotations": status.annotations,
         "demo": record.harness == "demo",
         "seq": status.last_seq,
         "last_event_ts": status.last_ts or record.created_at,

@@ -81,12 +81,13 @@ def _cells(row: Row) -> list[str]:
         str(row.get("pending_approvals") or 0),
         str(row.get("task") or ""),
         str(row.get("last_action") or ""),
+        str(row.get("notes") or ""),
     ]
 
 
 _TABLE_HEAD = [
     "agent", "harness", "model", "state", "elapsed", "tokens", "cost", "approvals", "task",
-    "last action",
+    "last action", "notes",
 ]  # fmt: skip
 
 
@@ -94,7 +95,7 @@ def table_text(rows: Sequence[Row]) -> str:
     """A fixed-width table; long tasks and actions are cut to keep one line per agent."""
     if not rows:
         return "fleetnb: no agents yet"
-    limits = [40, 10, 16, 12, 8, 7, 9, 9, 32, 48]
+    limits = [40, 10, 16, 12, 8, 7, 9, 9, 32, 48, 40]
     lines = [
         [_clip(str(c), limit) for c, limit in zip(_cells(r), limits, strict=True)] for r in rows
     ]

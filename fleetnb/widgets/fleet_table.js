@@ -8,6 +8,7 @@ const COLUMNS = [
   ["name", "Agent"], ["harness", "Harness"], ["model", "Model"], ["task", "Task"],
   ["state", "State"], ["elapsed_s", "Elapsed"], ["last_action", "Last action"],
   ["total_tokens", "Tokens"], ["cost_usd", "Cost"], ["pending_approvals", "Approvals"],
+  ["notes", "Notes"],
 ];
 
 function h(tag, className, text) {
@@ -44,10 +45,13 @@ function fillRow(tr, row) {
   if (row.pending_approvals) approvals.classList.add("fleetnb-pending");
   const action = h("td", "fleetnb-action", row.last_action);
   action.title = row.last_action;
+  const notes = h("td", "fleetnb-notes", row.notes || "");
+  if (row.annotations > 1) notes.title = `${row.annotations} annotations; the latest shown`;
   tr.append(
     name, h("td", "", row.harness), h("td", "", row.model), task, state,
     h("td", "fleetnb-num", elapsed(row.elapsed_s)), action,
     h("td", "fleetnb-num", tokens(row.total_tokens)), h("td", "fleetnb-num", cost), approvals,
+    notes,
   );
 }
 

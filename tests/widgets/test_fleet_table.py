@@ -131,3 +131,17 @@ def test_a_table_that_is_not_live_starts_no_thread(fleet: fleetnb.Fleet) -> None
         assert table.rows == []
     finally:
         table.close()
+
+
+def test_annotations_show_in_the_table_even_after_the_agent_ended(
+    fleet: fleetnb.Fleet, repo: Path, table: FleetTable
+) -> None:
+    agent = fleet.launch("noted", harness="demo", cwd=repo, approvals="allow", idle_timeout=0.2)
+    until(lambda: agent.state.is_final, what="the agent to finish")
+    agent.annotate("this diff is right", tag="review")
+    agent.annotate("hallucinated endpoint", tag="bug")
+    until(lambda: any(row["notes"] == "[bug] hallucinated endpoint" for row in table.rows))
+    (row,) = [row for row in table.rows if row["id"] == agent.id]
+    assert row["annotations"] == 2
+    assert fleet.status().loc[0, "notes"] == "[bug] hallucinated endpoint"
+    assert "[bug] hallucinated endpoint" in str(fleet)
