@@ -9,10 +9,12 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import fleetnb
 from fleetnb import EventKind, State
+from fleetnb.widgets import FleetTable
 
 CHATTER = 3000
 # launched, runner_started, session_started, 2 x (text + usage), Glob call + result,
@@ -43,6 +45,17 @@ READER = textwrap.dedent(
 )
 
 
+def _state_in(table: FleetTable) -> str | None:
+    return next((row["state"] for row in table.rows if row["name"] == "streamer"), None)
+
+
+def _until(check: Callable[[], bool], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "the live table never showed it"
+        time.sleep(0.05)
+
+
 def _python(code: str, *args: str) -> list[str]:
     return [sys.executable, "-c", code, *args]
 
@@ -65,8 +78,12 @@ def test_an_agent_survives_its_launcher_and_loses_nothing(tmp_path: Path, repo: 
     seen = json.loads(subprocess.check_output(_python(READER, str(root))))
     assert seen["state"] == "running", seen
     assert 200 <= seen["events"] < EVENTS_PER_TURN
+    table = FleetTable(fleet)  # the new kernel's live table picks the agent up
+    _until(lambda: _state_in(table) == "running")
 
     assert agent.wait(timeout=120) is State.IDLE
+    _until(lambda: _state_in(table) == "idle")
+    table.close()
     events = agent.events()
     assert len(events) == EVENTS_PER_TURN
     assert [e.seq for e in events] == list(range(1, EVENTS_PER_TURN + 1))
