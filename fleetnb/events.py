@@ -163,6 +163,15 @@ class Usage:
             self.cache_write_tokens + other.cache_write_tokens,
         )
 
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_read_tokens": self.cache_read_tokens,
+            "cache_write_tokens": self.cache_write_tokens,
+            "total_tokens": self.total_tokens,
+        }
+
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> Usage:
         return cls(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,6 +40,21 @@ def stop_running_at(root: Path) -> None:
         stop_running(fleet)
     finally:
         fleet.close()
+
+
+@pytest.fixture(scope="session")
+def kernel_name() -> str:
+    """The ``python3`` kernelspec, registered into this environment if it is missing."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel  # noqa: PLC0415
+
+    try:
+        KernelSpecManager().get_kernel_spec("python3")
+    except NoSuchKernel:
+        subprocess.run(
+            [sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3"],
+            check=True,
+        )
+    return "python3"
 
 
 @pytest.fixture

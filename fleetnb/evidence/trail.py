@@ -262,11 +262,7 @@ def _header(store: EventStore, record: AgentRecord, state: str | None) -> dict[s
             "demo": record.harness == "demo",
         },
         "totals": {
-            "input_tokens": usage.input_tokens,
-            "output_tokens": usage.output_tokens,
-            "cache_read_tokens": usage.cache_read_tokens,
-            "cache_write_tokens": usage.cache_write_tokens,
-            "total_tokens": usage.total_tokens,
+            **usage.to_dict(),
             "cost_usd": status.cost_usd,
             "turns": status.turns,
         },

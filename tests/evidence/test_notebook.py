@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import html
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import papermill
 import pytest
-from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from nbformat.v4 import new_code_cell, new_output
 
 from fleetnb.evidence import MIME_TYPE, read_notebook, read_notebook_frame, redact
@@ -21,7 +18,6 @@ from tests.evidence.samples import SECRETS
 from tests.notebooks.files import code_notebook, write_notebook
 from tests.notebooks.files import read_notebook as read_nb
 
-KERNEL = "python3"
 TASK_SECRET = SECRETS[0][2]
 
 PARAMETERS = "root = ''\nrepo = ''\ntask_file = ''\nsecrets_file = ''"
@@ -48,18 +44,6 @@ agent.annotate("the demo staged its notes", tag="review", event=agent.events()[-
     'display(agent.evidence(kinds=["command"], limit=5))',
     "print(agent.stop())",
 ]
-
-
-@pytest.fixture(scope="module")
-def kernel_name() -> str:
-    try:
-        KernelSpecManager().get_kernel_spec(KERNEL)
-    except NoSuchKernel:
-        subprocess.run(
-            [sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", KERNEL],
-            check=True,
-        )
-    return KERNEL
 
 
 @pytest.fixture

@@ -8,33 +8,15 @@ would read it later, without a kernel.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import papermill
 import pytest
-from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
 from tests.conftest import stop_running_at
 from tests.notebooks.files import NOTEBOOKS, read_notebook
-
-KERNEL = "python3"
-
-
-@pytest.fixture(scope="module")
-def kernel_name() -> str:
-    """The ``python3`` kernelspec, registered into this environment if it is missing."""
-    try:
-        KernelSpecManager().get_kernel_spec(KERNEL)
-    except NoSuchKernel:
-        subprocess.run(
-            [sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", KERNEL],
-            check=True,
-        )
-    return KERNEL
 
 
 @pytest.fixture
