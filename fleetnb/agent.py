@@ -322,10 +322,11 @@ class Agent:
 
     def _runner_lost(self) -> bool:
         """Record ``runner_lost`` if the runner died without a final event."""
-        launched, started = self._current_run()
-        if started:
-            alive = runner_alive(started[-1].payload)
+        status = self._status
+        if status.runner is not None:
+            alive = runner_alive(status.runner)
         else:
+            launched = status.run_launched_ts or self.record.created_at
             alive = time.time() - launched < _RUNNER_START_GRACE_S
         if alive is not False or self._process_still_finishing():
             return False
@@ -347,20 +348,12 @@ class Agent:
         )
         return bool(finished)
 
-    def _current_run(self) -> tuple[float, list[Event]]:
-        """When the latest run was launched, and its ``runner_started`` events."""
-        events = self.events(kinds=(EventKind.LAUNCHED, EventKind.RUNNER_STARTED))
-        launches = [i for i, e in enumerate(events) if e.kind == EventKind.LAUNCHED]
-        start = launches[-1] if launches else 0
-        launched = events[start].ts if launches else self.record.created_at
-        return launched, [e for e in events[start:] if e.kind == EventKind.RUNNER_STARTED]
-
     def _signal_runner(self, signum: int) -> None:
-        _, started = self._current_run()
-        if not started or not runner_alive(started[-1].payload):
+        runner = self.status().runner
+        if runner is None or not runner_alive(runner):
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(int(started[-1].payload["pid"]), signum)
+            os.killpg(int(runner["pid"]), signum)
 
     def _wait_final(self, timeout: float) -> State:
         deadline = time.monotonic() + timeout

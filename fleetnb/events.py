@@ -192,6 +192,7 @@ class AgentStatus:
     usage: Usage = dataclasses.field(default_factory=Usage)
     priced_cost_usd: float = 0.0
     reported_cost_usd: float | None = None
+    # Each pending request's payload plus ``requested_ts``, the time it was asked.
     pending_approvals: list[Mapping[str, Any]] = dataclasses.field(default_factory=list)
     last_action: str = ""
     started_ts: float | None = None
@@ -203,6 +204,9 @@ class AgentStatus:
     unpriced_usage_events: int = 0
     annotations: int = 0
     last_note: str = ""
+    # The current run: when it was launched, and its runner's identity once it started.
+    run_launched_ts: float | None = None
+    runner: Mapping[str, Any] | None = None
     last_seq: int = 0
 
     @property
@@ -271,6 +275,12 @@ def _restart(status: AgentStatus) -> None:
 
 def _on_launched(status: AgentStatus, payload: Mapping[str, Any]) -> None:
     status.model = payload.get("model") or status.model
+    status.run_launched_ts = status.last_ts  # _apply set it to this event's time
+    status.runner = None
+
+
+def _on_runner_started(status: AgentStatus, payload: Mapping[str, Any]) -> None:
+    status.runner = payload
 
 
 def _on_session(status: AgentStatus, payload: Mapping[str, Any]) -> None:
@@ -287,7 +297,7 @@ def _on_tool_call(status: AgentStatus, payload: Mapping[str, Any]) -> None:
 
 
 def _on_approval_requested(status: AgentStatus, payload: Mapping[str, Any]) -> None:
-    status.pending_approvals.append(payload)
+    status.pending_approvals.append({**payload, "requested_ts": status.last_ts})
     status.state = State.WAITING
 
 
@@ -347,6 +357,7 @@ _FINISH_STATES = {"done": State.DONE, "failed": State.FAILED, "stopped": State.S
 
 _HANDLERS: dict[str, Callable[[AgentStatus, Mapping[str, Any]], None]] = {
     EventKind.LAUNCHED: _on_launched,
+    EventKind.RUNNER_STARTED: _on_runner_started,
     EventKind.SESSION_STARTED: _on_session,
     EventKind.ASSISTANT_TEXT: _on_text,
     EventKind.ANNOTATION: _on_annotation,

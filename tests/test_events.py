@@ -121,3 +121,19 @@ def test_a_launch_after_the_end_starts_a_new_run() -> None:
     assert (again.state, again.turns) == (State.DONE, 2)
     stepwise = fold(events[:5])
     assert fold(events[5:], status=stepwise).state is State.STARTING
+
+
+def test_the_current_runs_runner_and_request_times_are_folded() -> None:
+    events = _events(
+        LAUNCH,
+        (EventKind.RUNNER_STARTED, {"pid": 11}),
+        (EventKind.APPROVAL_REQUESTED, {"request_id": "r", "tool": "Bash"}),
+        (EventKind.AGENT_FINISHED, {"status": "failed"}),
+        (EventKind.LAUNCHED, {"task": "again", "resume": "s-1"}),
+    )
+    before_resume = fold(events[:3])
+    assert before_resume.runner == {"pid": 11}
+    assert before_resume.pending_approvals[0]["requested_ts"] == events[2].ts
+    resumed = fold(events)
+    assert resumed.runner is None  # the new run's runner has not started yet
+    assert resumed.run_launched_ts == events[4].ts

@@ -72,7 +72,10 @@ class ApprovalRequest:
 
     @classmethod
     def from_event(cls, agent: Agent, event: Event) -> ApprovalRequest:
-        payload = event.payload
+        return cls.from_payload(agent, event.payload, event.ts)
+
+    @classmethod
+    def from_payload(cls, agent: Agent, payload: Mapping[str, Any], ts: float) -> ApprovalRequest:
         return cls(
             id=str(payload["request_id"]),
             agent=agent,
@@ -80,7 +83,7 @@ class ApprovalRequest:
             input=dict(payload.get("input") or {}),
             risk=str(payload.get("risk") or "medium"),
             reason=str(payload.get("reason") or ""),
-            requested_at=datetime.fromtimestamp(event.ts, UTC),
+            requested_at=datetime.fromtimestamp(ts, UTC),
             rule=str(payload.get("rule") or ""),
             risk_reasons=tuple(payload.get("risk_reasons") or ()),
         )
@@ -88,15 +91,15 @@ class ApprovalRequest:
 
 def pending_requests(agents: Iterable[Agent]) -> list[ApprovalRequest]:
     """Every undecided request of running agents, oldest first."""
-    found = []
+    found: list[ApprovalRequest] = []
     for agent in agents:
         status = agent.status()
-        if status.state.is_final or not status.pending_approvals:
+        if status.state.is_final:
             continue
-        wanted = {str(p["request_id"]) for p in status.pending_approvals}
-        for event in agent.events(kinds=[EventKind.APPROVAL_REQUESTED]):
-            if event.payload.get("request_id") in wanted:
-                found.append(ApprovalRequest.from_event(agent, event))
+        found.extend(
+            ApprovalRequest.from_payload(agent, pending, float(pending["requested_ts"]))
+            for pending in status.pending_approvals
+        )
     return sorted(found, key=lambda request: request.requested_at)
 
 

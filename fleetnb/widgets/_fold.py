@@ -37,14 +37,11 @@ class AgentFold:
     status: AgentStatus = dataclasses.field(default_factory=AgentStatus)
     recent: deque[Event] = dataclasses.field(default_factory=lambda: deque(maxlen=RECENT_EVENTS))
     requests: dict[str, Event] = dataclasses.field(default_factory=dict)
-    runner: Mapping[str, Any] | None = None
 
     def absorb(self, events: list[Event], now: float, stall_after: float) -> None:
         for event in events:
             if event.kind == EventKind.APPROVAL_REQUESTED:
                 self.requests[str(event.payload.get("request_id"))] = event
-            elif event.kind == EventKind.RUNNER_STARTED:
-                self.runner = event.payload
         while len(self.requests) > _KEPT_REQUESTS:
             del self.requests[next(iter(self.requests))]
         self.recent.extend(events)
@@ -61,9 +58,11 @@ class AgentFold:
         """True when the runner seems gone without a final event (Agent.status confirms)."""
         if self.status.state.is_final:
             return False
-        if self.runner is None:
-            return now - self.record.created_at > _RUNNER_START_GRACE_S
-        return runner_alive(self.runner) is False
+        runner = self.status.runner
+        if runner is None:
+            launched = self.status.run_launched_ts or self.record.created_at
+            return now - launched > _RUNNER_START_GRACE_S
+        return runner_alive(runner) is False
 
 
 class FleetFold:
