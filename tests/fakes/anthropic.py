@@ -25,9 +25,11 @@ import itertools
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, TypeAlias
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes._server import LoopbackServer
 
 __all__ = [
     "ApiError",
@@ -154,8 +156,10 @@ class RecordedRequest:
         ]
 
 
-class FakeAnthropic:
+class FakeAnthropic(LoopbackServer):
     """The fake server; use as a context manager or call start() and stop()."""
+
+    thread_name = "fake-anthropic"
 
     def __init__(
         self,
@@ -165,49 +169,22 @@ class FakeAnthropic:
         max_requests: int = 500,
         stall_timeout: float = 120.0,
     ) -> None:
+        super().__init__()
         self._script = list(script)
         self.model = model
         self.max_requests = max_requests
         self.stall_timeout = stall_timeout
         self.requests: list[RecordedRequest] = []
         self._cond = threading.Condition()
-        self._released = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------
 
-    def start(self) -> FakeAnthropic:
-        handler = type("_BoundHandler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="fake-anthropic", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._released.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeAnthropic:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return type("_BoundHandler", (_Handler,), {"fake": self})
 
     @property
     def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the fake Anthropic server is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.origin
 
     # -- script ----------------------------------------------------------------
 
@@ -215,10 +192,6 @@ class FakeAnthropic:
         """Append replies to the script (e.g. before a follow-up turn)."""
         with self._cond:
             self._script.extend(replies)
-
-    def release(self) -> None:
-        """End every stall, now and later."""
-        self._released.set()
 
     @property
     def turn_requests(self) -> list[RecordedRequest]:

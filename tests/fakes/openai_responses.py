@@ -32,10 +32,12 @@ import itertools
 import json
 import threading
 from collections.abc import Iterable, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, TypeAlias
 from urllib.parse import urlsplit
+
+from tests.fakes._server import LoopbackServer
 
 __all__ = [
     "API_KEY_ENV",
@@ -141,8 +143,10 @@ class RecordedRequest:
         return list(items) if isinstance(items, list) else []
 
 
-class FakeResponses:
+class FakeResponses(LoopbackServer):
     """The fake server; use as a context manager or call start()/stop()."""
+
+    thread_name = "fake-openai-responses"
 
     def __init__(
         self,
@@ -151,57 +155,23 @@ class FakeResponses:
         max_requests: int = 200,
         stall_timeout: float = 60.0,
     ) -> None:
+        super().__init__()
         self.requests: list[RecordedRequest] = []
         self.max_requests = max_requests
         self.stall_timeout = stall_timeout
         self._script = list(script)
         self._lock = threading.Lock()
-        self._released = threading.Event()
         self.stalled = threading.Event()  # set once a Stall reply is holding a connection
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # -- lifecycle ---------------------------------------------------------------
-
-    def start(self) -> FakeResponses:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, name="fake-openai-responses", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.release()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def __enter__(self) -> FakeResponses:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def release(self) -> None:
-        """End every stall now and later."""
-        self._released.set()
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     # -- reading -----------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
         """The provider ``base_url`` for codex: requests go to ``{base_url}/responses``."""
-        if self._server is None:
-            raise RuntimeError("the fake server is not running; call start() first")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
+        return f"{self.origin}/v1"
 
     @property
     def responses_requests(self) -> list[RecordedRequest]:
