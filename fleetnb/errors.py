@@ -15,6 +15,7 @@ The hierarchy::
     ├── WaitTimeoutError          an agent did not settle within the time given
     ├── ApprovalError             an approval cannot be decided (already decided, unknown)
     ├── PolicyError               an approval policy is malformed (names the line)
+    ├── PriceOverrideError        a price override file is malformed (names the model and field)
     └── StoreError                the event store cannot be opened or written
 
 Every message says the cause and what to do about it.
@@ -34,6 +35,7 @@ __all__ = [
     "HarnessNotFoundError",
     "LaunchError",
     "PolicyError",
+    "PriceOverrideError",
     "ResumeError",
     "StoreError",
     "UnknownHarnessError",
@@ -113,6 +115,10 @@ class ApprovalError(FleetError):
 
 class PolicyError(FleetError, ValueError):
     """An approval policy or policy file is malformed."""
+
+
+class PriceOverrideError(FleetError, ValueError):
+    """A price override TOML is malformed: the message names the model and field."""
 
 
 class StoreError(FleetError):
