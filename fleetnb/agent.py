@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fleetnb.cost.budget import check_not_spent, read_fleet_budget
 from fleetnb.errors import (
     AgentNotRunningError,
     AgentRunningError,
@@ -202,6 +203,7 @@ class Agent:
                 f"cannot resume agent {self.name}: its directory {self.record.cwd} is gone "
                 "(a discarded worktree?); launch a new agent instead"
             )
+        self._check_budgets(status)
         first = self.events(kinds=(EventKind.LAUNCHED,))[0].payload
         payload = {**first, "task": instruction, "resume": status.session_id}
         self.fleet.store.append_if(
@@ -210,6 +212,14 @@ class Agent:
         )  # fmt: skip
         self._spawn(dict(env or {}))
         return self
+
+    def _check_budgets(self, status: AgentStatus) -> None:
+        """A resume keeps the agent's budgets: refuse it when one is spent."""
+        what = f"resume agent {self.name}"
+        check_not_spent("agent", status.budget_usd, status.spent_usd, what)
+        fleet = read_fleet_budget(self.fleet.store)
+        if fleet is not None and fleet.id == status.fleet_budget:
+            check_not_spent("fleet", fleet.budget_usd, self.fleet.spent_usd, what)
 
     def _check_still_finished(self, ends: list[Event]) -> None:
         """Inside the write: refuse when another resume got there first."""
@@ -278,6 +288,8 @@ class Agent:
             "last_action": status.last_action,
             **usage.to_dict(),
             "cost_usd": status.cost_usd,
+            "budget_usd": status.budget_usd,
+            "spent_usd": status.spent_usd,
             "pending_approvals": len(status.pending_approvals),
             "notes": status.last_note,
             "annotations": status.annotations,

@@ -15,6 +15,7 @@ The hierarchy::
     ├── WaitTimeoutError          an agent did not settle within the time given
     ├── ApprovalError             an approval cannot be decided (already decided, unknown)
     ├── PolicyError               an approval policy is malformed (names the line)
+    ├── BudgetError               a budget is not a positive number of dollars, or is spent
     ├── PriceOverrideError        a price override file is malformed (names the model and field)
     └── StoreError                the event store cannot be opened or written
 
@@ -31,6 +32,7 @@ __all__ = [
     "AgentRunningError",
     "ApprovalError",
     "BadWorkingDirectoryError",
+    "BudgetError",
     "FleetError",
     "HarnessNotFoundError",
     "LaunchError",
@@ -119,6 +121,27 @@ class PolicyError(FleetError, ValueError):
 
 class PriceOverrideError(FleetError, ValueError):
     """A price override TOML is malformed: the message names the model and field."""
+
+
+class BudgetError(FleetError, ValueError):
+    """A budget is not a positive, finite number of dollars, or it is already spent.
+
+    ``scope`` is "agent" or "fleet"; ``budget_usd`` and ``spent_usd`` are set when
+    a spent budget refused a launch or a resume.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        scope: str = "agent",
+        budget_usd: float | None = None,
+        spent_usd: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.scope = scope
+        self.budget_usd = budget_usd
+        self.spent_usd = spent_usd
 
 
 class StoreError(FleetError):

@@ -6,13 +6,17 @@ the kinds a person causes (``user_message``, ``stop_requested``, decisions).
 An agent's state is never stored: :func:`fold` computes it from the events, so it
 cannot drift from what happened.
 
-Schema version 1 payloads (fields beyond these are allowed and kept):
+Schema version 1 payloads (fields beyond these are allowed and kept). The version
+changes only when a kind's existing fields change meaning or go away; a new kind
+or a new field keeps it, since readers skip kinds they do not know:
 
 =====================  ==========================================================
 kind                   payload
 =====================  ==========================================================
 launched               task, harness, model, cwd, name, approvals, demo,
-                       worktree (repo, path, branch, base; with worktree=True);
+                       worktree (repo, path, branch, base; with worktree=True),
+                       budget_usd (the agent's own budget, optional),
+                       fleet_budget (the id of the fleet budget covering it, optional);
                        a resumed run's launch adds resume (the session id) and
                        starts a new run even after ``agent_finished``
 runner_started         pid, host, create_time
@@ -23,14 +27,19 @@ tool_result            call_id, output, is_error
 approval_requested     request_id, tool, input, reason
 approval_decided       request_id, decision ("allow" | "deny"), by, reason
 usage                  input_tokens, output_tokens, cache_read_tokens,
-                       cache_write_tokens, model, cost_usd (optional), synthetic
+                       cache_write_tokens, model, synthetic, cost_usd (fleetnb's
+                       price; None when unpriced), priced_by (the price source, or
+                       "unpriced: why")
 turn_finished          is_error, result, session_cost_usd (optional, cumulative)
 user_message           text
-stop_requested         by, reason
+stop_requested         by, reason; a budget's stop has by "budget", reason
+                       "budget", scope ("agent" | "fleet"), budget_usd, spent_usd
+budget_warning         scope ("agent" | "fleet"), budget_usd, spent_usd,
+                       fraction (of the budget spent), budget_id (fleet scope)
 limit_hit              message, resets_at (epoch seconds or None)
 parse_error            raw, error
 agent_finished         status ("done" | "failed" | "stopped"), exit_code,
-                       stderr_tail, reason, error
+                       stderr_tail, reason ("budget" when a budget stopped it), error
 annotation             text, tag, event_seq (tag and event_seq optional)
 diff                   action ("diff" | "merge" | "discard"), base, branch, diff
                        (a worktree agent's changes vs base), commit (after a merge)
@@ -71,6 +80,7 @@ class EventKind(enum.StrEnum):
     TURN_FINISHED = "turn_finished"
     USER_MESSAGE = "user_message"
     STOP_REQUESTED = "stop_requested"
+    BUDGET_WARNING = "budget_warning"
     LIMIT_HIT = "limit_hit"
     PARSE_ERROR = "parse_error"
     AGENT_FINISHED = "agent_finished"
@@ -202,6 +212,15 @@ class AgentStatus:
     turns: int = 0
     parse_errors: int = 0
     unpriced_usage_events: int = 0
+    unpriced_tokens: int = 0
+    # Every price source the usage events name, first seen first.
+    priced_by: list[str] = dataclasses.field(default_factory=list)
+    # The priced sum when the harness last reported its own figure: what that report covers.
+    priced_at_report: float = 0.0
+    budget_usd: float | None = None
+    fleet_budget: str | None = None
+    # (scope, budget id or None, budget_usd) of every budget warning recorded.
+    budget_warnings: set[tuple[str, str | None, float]] = dataclasses.field(default_factory=set)
     annotations: int = 0
     last_note: str = ""
     # The current run: when it was launched, and its runner's identity once it started.
@@ -215,6 +234,22 @@ class AgentStatus:
         if self.reported_cost_usd is not None:
             return self.reported_cost_usd
         return self.priced_cost_usd
+
+    @property
+    def spent_usd(self) -> float:
+        """What budgets count: the harness's last own figure plus fleetnb's price of
+        the usage since then, so a long turn counts before the harness reports it."""
+        if self.reported_cost_usd is None:
+            return self.priced_cost_usd
+        return self.reported_cost_usd + max(0.0, self.priced_cost_usd - self.priced_at_report)
+
+    @property
+    def reason(self) -> str | None:
+        """Why the agent ended (e.g. "completed", "budget"); None while it runs."""
+        if self.finished is None:
+            return None
+        reason = self.finished.get("reason")
+        return str(reason) if reason is not None else None
 
 
 def fold(
@@ -276,6 +311,9 @@ def _restart(status: AgentStatus) -> None:
 def _on_launched(status: AgentStatus, payload: Mapping[str, Any]) -> None:
     status.model = payload.get("model") or status.model
     status.run_launched_ts = status.last_ts  # _apply set it to this event's time
+    budget = payload.get("budget_usd")
+    status.budget_usd = float(budget) if budget is not None else None
+    status.fleet_budget = payload.get("fleet_budget") or None
     status.runner = None
 
 
@@ -311,12 +349,18 @@ def _on_approval_decided(status: AgentStatus, payload: Mapping[str, Any]) -> Non
 
 
 def _on_usage(status: AgentStatus, payload: Mapping[str, Any]) -> None:
-    status.usage = status.usage + Usage.from_payload(payload)
+    usage = Usage.from_payload(payload)
+    status.usage = status.usage + usage
     cost = payload.get("cost_usd")
     if cost is not None:
         status.priced_cost_usd += float(cost)
-    elif not payload.get("synthetic"):
+    else:
         status.unpriced_usage_events += 1
+        status.unpriced_tokens += usage.total_tokens
+    # Events written before usage carried its source: demo usage was priced at zero.
+    source = payload.get("priced_by") or ("demo (synthetic)" if payload.get("synthetic") else "")
+    if source and source not in status.priced_by:
+        status.priced_by.append(str(source))
 
 
 def _on_turn_finished(status: AgentStatus, payload: Mapping[str, Any]) -> None:
@@ -325,6 +369,7 @@ def _on_turn_finished(status: AgentStatus, payload: Mapping[str, Any]) -> None:
     if reported is not None:
         # Session costs are cumulative; a resumed session keeps counting upwards.
         status.reported_cost_usd = max(float(reported), status.reported_cost_usd or 0.0)
+        status.priced_at_report = status.priced_cost_usd
     if not status.pending_approvals:
         status.state = State.IDLE
 
@@ -341,6 +386,12 @@ def _on_annotation(status: AgentStatus, payload: Mapping[str, Any]) -> None:
     tag = payload.get("tag")
     text = _one_line(str(payload.get("text", "")), 80)
     status.last_note = f"[{tag}] {text}" if tag else text
+
+
+def _on_budget_warning(status: AgentStatus, payload: Mapping[str, Any]) -> None:
+    budget_id = payload.get("budget_id")
+    key = (str(payload.get("scope")), str(budget_id) if budget_id else None)
+    status.budget_warnings.add((*key, float(payload.get("budget_usd") or 0.0)))
 
 
 def _on_parse_error(status: AgentStatus, payload: Mapping[str, Any]) -> None:
@@ -366,6 +417,7 @@ _HANDLERS: dict[str, Callable[[AgentStatus, Mapping[str, Any]], None]] = {
     EventKind.APPROVAL_DECIDED: _on_approval_decided,
     EventKind.USAGE: _on_usage,
     EventKind.TURN_FINISHED: _on_turn_finished,
+    EventKind.BUDGET_WARNING: _on_budget_warning,
     EventKind.LIMIT_HIT: _on_limit,
     EventKind.PARSE_ERROR: _on_parse_error,
     EventKind.AGENT_FINISHED: _on_finished,

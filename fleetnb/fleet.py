@@ -24,6 +24,15 @@ from fleetnb.approvals.classify import Risk
 from fleetnb.approvals.policy import DEFAULT_POLICY, Policy
 from fleetnb.approvals.policy_file import load_policy
 from fleetnb.approvals.queue import ApprovalRequest, find_request, pending_requests
+from fleetnb.cost.budget import (
+    FleetBudget,
+    check_budget,
+    check_not_spent,
+    fleet_spent,
+    read_fleet_budget,
+    write_fleet_budget,
+)
+from fleetnb.cost.rates import load_overrides
 from fleetnb.errors import (
     ApprovalError,
     BadWorkingDirectoryError,
@@ -56,9 +65,19 @@ class Fleet:
         stall_after: float = DEFAULT_STALL_AFTER_S,
         policy: Policy | str | os.PathLike[str] | None = None,
         headless: bool | None = None,
+        budget_usd: float | None = None,
+        prices: str | os.PathLike[str] | None = None,
     ) -> None:
+        """``budget_usd`` sets the fleet budget (see :mod:`fleetnb.cost.budget`); left
+        out, the one recorded in the store stays. ``prices`` is a price override
+        TOML for the agents this object launches, else ``.fleetnb/prices.toml``."""
+        fleet_budget = check_budget(budget_usd, "fleet") if budget_usd is not None else None
+        load_overrides(prices)  # a malformed file fails here, before anything is written
+        self.prices = str(Path(prices).resolve()) if prices is not None else None
         self.root = Path(root).resolve() if root is not None else default_root()
         self.store = EventStore(store_path(self.root))
+        if fleet_budget is not None:
+            write_fleet_budget(self.store, fleet_budget)
         self.stall_after = stall_after
         self.policy = _as_policy(policy) if policy is not None else DEFAULT_POLICY
         # With nobody present, "ask" resolves by the policy's headless action.
@@ -88,6 +107,7 @@ class Fleet:
         approval_timeout: float | None = None,
         options: Mapping[str, Any] | None = None,
         worktree: bool = False,
+        budget_usd: float | None = None,
     ) -> Agent:
         """Start an agent on ``task``; returns at once with its handle.
 
@@ -96,7 +116,11 @@ class Fleet:
         policy. Everything is checked before anything is written, so a bad
         launch leaves no trace in the store. ``worktree=True`` runs the agent in
         its own git worktree on branch ``fleetnb/<name>`` (see :mod:`fleetnb.worktree`).
+        ``budget_usd`` stops the agent once its spend reaches that many dollars; a
+        spent fleet budget refuses the launch (:class:`~fleetnb.errors.BudgetError`).
         """
+        budget = check_budget(budget_usd) if budget_usd is not None else None
+        fleet_budget = self._unspent_fleet_budget("launch an agent")
         chosen = self._policy_for(approvals, policy)
         record = self._prepare(
             task=task, harness_name=harness, cwd=cwd, model=model, name=name, env=env,
@@ -108,6 +132,11 @@ class Fleet:
             "policy": chosen.to_dict(),
             "headless": self.headless or _headless_from_env(env),
             "options": dict(options or {}),
+            **_drop_none(
+                budget_usd=budget,
+                fleet_budget=fleet_budget.id if fleet_budget else None,
+                prices=self.prices,
+            ),
         }
         record = AgentRecord(**{**_fields(record), "config": config})
         if worktree:
@@ -186,6 +215,33 @@ class Fleet:
             number += 1
         return f"{harness}-{number}"
 
+    # -- budget ------------------------------------------------------------------
+
+    @property
+    def budget_usd(self) -> float | None:
+        """The fleet budget recorded in the store, or None."""
+        budget = read_fleet_budget(self.store)
+        return budget.budget_usd if budget is not None else None
+
+    @property
+    def spent_usd(self) -> float:
+        """What the agents the fleet budget covers have spent (0 without a budget)."""
+        budget = read_fleet_budget(self.store)
+        if budget is None:
+            return 0.0
+        return fleet_spent(budget, (agent.status() for agent in self.agents))
+
+    def set_budget(self, budget_usd: float | None) -> None:
+        """Set, change or (with None) clear the fleet budget for every process."""
+        write_fleet_budget(self.store, budget_usd)
+
+    def _unspent_fleet_budget(self, what: str) -> FleetBudget | None:
+        budget = read_fleet_budget(self.store)
+        if budget is not None:
+            spent = fleet_spent(budget, (agent.status() for agent in self.agents))
+            check_not_spent("fleet", budget.budget_usd, spent, what)
+        return budget
+
     # -- reading -----------------------------------------------------------------
 
     @property
@@ -207,6 +263,14 @@ class Fleet:
 
         rows = [agent.row() for agent in self.agents]
         return pd.DataFrame(rows, columns=list(_STATUS_COLUMNS))
+
+    def costs(self) -> pd.DataFrame:
+        """One row per agent: tokens by kind, fleetnb's price and the harness's own
+        figure, their difference, the price source, and the budget (see
+        :func:`fleetnb.cost.live.costs_frame`). Folded fresh on every call."""
+        from fleetnb.cost.live import costs_frame  # noqa: PLC0415 - pandas, late
+
+        return costs_frame(self.agents)
 
     def search(
         self,
@@ -340,10 +404,12 @@ class Fleet:
 _STATUS_COLUMNS = (
     "name", "id", "harness", "model", "state", "task", "session_id", "elapsed_s",
     "last_action", "input_tokens", "output_tokens", "cache_read_tokens",
-    "cache_write_tokens", "total_tokens", "cost_usd", "pending_approvals", "notes",
-    "annotations", "demo",
+    "cache_write_tokens", "total_tokens", "cost_usd", "budget_usd", "spent_usd",
+    "pending_approvals", "notes", "annotations", "demo",
 )  # fmt: skip
 
+
+_BUDGET_KEYS = ("budget_usd", "fleet_budget")
 
 _SEARCH_COLUMNS = ("agent", "agent_id", "seq", "ts", "kind", "snippet", "rank")
 
@@ -391,6 +457,7 @@ def _launched_payload(record: AgentRecord, demo: bool) -> dict[str, Any]:
         "headless": record.config["headless"],
         "demo": demo,
         **({"worktree": record.config["worktree"]} if "worktree" in record.config else {}),
+        **{key: record.config[key] for key in _BUDGET_KEYS if key in record.config},
     }
 
 

@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from fleetnb.approvals.policy import Policy
-from fleetnb.cost import price_usage
+from fleetnb.cost.budget import BudgetKeeper
+from fleetnb.cost.prices import price_event
+from fleetnb.cost.rates import Overrides, default_overrides, load_overrides
 from fleetnb.events import EventKind
 from fleetnb.harnesses import Decision, LaunchSpec, Outcome, get_harness
 from fleetnb.liveness import runner_identity
@@ -86,7 +88,10 @@ class AgentRunner:
         self._last_emit = time.monotonic()
         self._idle = False
         self._stop: _Stop | None = None
+        self._work: asyncio.Future[Outcome] | None = None
         self._model = record.model
+        self._overrides = _overrides(store, config)
+        self._budgets = BudgetKeeper(store, record.id)
 
     # -- Session protocol --------------------------------------------------------
 
@@ -94,14 +99,31 @@ class AgentRunner:
         self._last_emit = time.monotonic()
         if kind == EventKind.SESSION_STARTED and payload.get("model"):
             self._model = str(payload["model"])
-        if kind == EventKind.USAGE and "cost_usd" not in payload:
+        if kind == EventKind.USAGE:
             payload.update(self._price(payload))
         self.store.append(self.record.id, kind, self._labelled(payload))
+        if kind in (EventKind.USAGE, EventKind.TURN_FINISHED):
+            self._weigh_budgets()
 
     def _price(self, usage: Mapping[str, Any]) -> dict[str, Any]:
+        """fleetnb's price of every usage event, whatever the harness says of it."""
         model = usage.get("model") or self._model
-        price = price_usage(usage, model, self.record.harness)
+        price = price_event(
+            usage, model, self.record.harness, self._overrides, demo_model=self.record.model
+        )
         return {"model": model, "cost_usd": price.cost_usd, "priced_by": price.priced_by}
+
+    def _weigh_budgets(self) -> None:
+        """At a turn boundary: warn at 80 % of a budget, stop at 100 % like a stop request."""
+        verdict = self._budgets.check()
+        for warning in verdict.warnings:
+            self.store.append(self.record.id, EventKind.BUDGET_WARNING, self._labelled(warning))
+        if verdict.stop is None or self._stop is not None:
+            return
+        stop = {"by": "budget", "reason": "budget", **verdict.stop}
+        self.store.append(self.record.id, EventKind.STOP_REQUESTED, self._labelled(stop))
+        if self._work is not None:
+            self._halt(self._work, _Stop("stopped", "budget"))
 
     def _labelled(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         """Every event of a demo agent says so, wherever it is shown later."""
@@ -156,7 +178,7 @@ class AgentRunner:
         # Control events written before this run's launch belong to earlier runs;
         # ones written since (even before this process started) are for us.
         self._seen_seq = self._launch.seq - 1 if self._launch else 0
-        work = asyncio.ensure_future(harness.run(self))
+        work = self._work = asyncio.ensure_future(harness.run(self))
         watcher = asyncio.ensure_future(self._watch(work))
         _on_signals(lambda: self._halt(work, _Stop("stopped", "signal")))
         try:
@@ -246,6 +268,14 @@ class AgentRunner:
 
     def _finish(self, payload: Mapping[str, Any]) -> None:
         self.store.finish_if_open(self.record.id, payload)
+
+
+def _overrides(store: EventStore, config: Mapping[str, Any]) -> Overrides | None:
+    """The launch's price file, else the fleet's own ``.fleetnb/prices.toml``."""
+    path = config.get("prices")
+    if path:
+        return load_overrides(path)
+    return default_overrides(store.path.parent.parent)
 
 
 def _outcome_payload(outcome: Outcome) -> dict[str, Any]:

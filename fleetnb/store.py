@@ -159,6 +159,22 @@ class EventStore:
     def name_taken(self, name: str) -> bool:
         return bool(self._read("SELECT 1 FROM agents WHERE name = ?", (name,)))
 
+    # -- settings ---------------------------------------------------------------
+
+    def setting(self, key: str) -> str | None:
+        """A store-wide setting (e.g. the fleet budget) that every process sees."""
+        rows = self._read("SELECT value FROM meta WHERE key = ?", (f"setting:{key}",))
+        return str(rows[0][0]) if rows else None
+
+    def set_setting(self, key: str, value: str | None) -> None:
+        """Write a store-wide setting; ``None`` removes it."""
+        with self._write() as conn:
+            conn.execute("DELETE FROM meta WHERE key = ?", (f"setting:{key}",))
+            if value is not None:
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)", (f"setting:{key}", value)
+                )
+
     # -- events -----------------------------------------------------------------
 
     def append(self, agent_id: str, kind: str, payload: Mapping[str, Any]) -> Event:
