@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from fleetnb.agent import Agent
+from fleetnb.cost.cli import register_cost_commands
 from fleetnb.errors import FleetError
 from fleetnb.events import Event, State
 from fleetnb.fleet import APPROVAL_MODES, Fleet
@@ -63,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     launch.add_argument(
         "--worktree", action="store_true", help="work in a new git worktree on fleetnb/NAME"
     )
+    launch.add_argument(
+        "--budget", type=float, metavar="USD", help="stop the agent once it has spent this much"
+    )
 
     status = _command(commands, "status", "one line per agent", _status)
     status.add_argument("--json", action="store_true")
@@ -107,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
 
     quick = _command(commands, "quickstart", "run the demo fleet (no API key)", _quickstart)
     quick.add_argument("--dir", default="fleetnb-quickstart", help="scratch repo to work in")
+    register_cost_commands(commands)
     return parser
 
 
@@ -143,6 +148,7 @@ def _launch(args: argparse.Namespace) -> int:
         policy=args.policy,
         binary=args.binary,
         worktree=args.worktree,
+        budget_usd=args.budget,
     )
     print(f"{agent.name}\t{agent.id}")
     return _wait_exit(agent, None) if args.wait else EXIT_OK
