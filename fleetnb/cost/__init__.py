@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+from fleetnb.cost.blocks import blocks
+from fleetnb.cost.plot import plot_daily
 from fleetnb.cost.prices import Price, price_usage
+from fleetnb.cost.reports import ReportError, daily, monthly, sessions
 
-__all__ = ["Price", "price_usage"]
+__all__ = [
+    "Price",
+    "ReportError",
+    "blocks",
+    "daily",
+    "monthly",
+    "plot_daily",
+    "price_usage",
+    "sessions",
+]
