@@ -1,0 +1,367 @@
+"""Calls to APIs in Python source, read statically with ``ast``.
+
+Names are followed through simple aliases (``import stripe as s``,
+``client = StripeClient(...)``, ``customers = client.v1.customers``,
+``with httpx.Client(base_url=...) as http``). A call whose target or arguments
+are only known at run time (``getattr``, a subscript, a dict built elsewhere, a
+URL in a variable) is recorded as unresolved: it is counted, never flagged.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from collections.abc import Iterator
+from urllib.parse import parse_qsl, urlsplit
+
+from fleetnb.truth.routes import HOLE
+from fleetnb.truth.shapes import KeyNode, KeyTree, tree_from_flat
+
+__all__ = ["HTTP_MODULES", "HttpCall", "ModuleCall", "PythonCalls", "Unresolved", "extract_python"]
+
+HTTP_MODULES = frozenset({"httpx", "requests"})
+_HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
+_HTTP_CLIENTS = frozenset(
+    {"httpx.Client", "httpx.AsyncClient", "requests.Session", "requests.session"}
+)
+STRIPE_CLIENT = "stripe.StripeClient()"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ModuleCall:
+    """A call through an imported module or an SDK client: ``root`` then attributes.
+
+    ``root`` is a module name (``stripe``, ``os.path``) or ``stripe.StripeClient()``
+    for a client instance. ``kwargs`` holds the keyword arguments (incomplete when
+    ``**mapping`` is spread), ``params`` a ``params=``/positional dict literal
+    (None when absent, ``params_dynamic`` when passed but not a literal).
+    """
+
+    root: str
+    chain: tuple[str, ...]
+    line: int
+    column: int
+    kwargs: KeyTree
+    params: KeyTree | None = None
+    params_dynamic: bool = False
+
+    @property
+    def api(self) -> str:
+        head = "client" if self.root == STRIPE_CLIENT else self.root
+        return ".".join((head, *self.chain))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class HttpCall:
+    """A raw HTTP call; ``url`` carries HOLE where the code computes a segment."""
+
+    verb: str
+    url: str
+    line: int
+    column: int
+    keys: KeyTree
+    library: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Unresolved:
+    line: int
+    column: int
+    reason: str
+
+
+@dataclasses.dataclass(slots=True)
+class PythonCalls:
+    module_calls: list[ModuleCall] = dataclasses.field(default_factory=list)
+    http_calls: list[HttpCall] = dataclasses.field(default_factory=list)
+    unresolved: list[Unresolved] = dataclasses.field(default_factory=list)
+    imports: set[str] = dataclasses.field(default_factory=set)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Ref:
+    """What a name stands for: a module (or client) root and the attributes after it."""
+
+    root: str
+    chain: tuple[str, ...] = ()
+    base_url: str | None = None  # for HTTP clients made with a literal base_url
+
+
+def extract_python(source: str) -> PythonCalls:
+    """The API calls in ``source``; raises SyntaxError (or ValueError) if it does not parse."""
+    tree = ast.parse(source)
+    visitor = _Visitor()
+    visitor.visit(tree)
+    return visitor.calls
+
+
+class _Visitor(ast.NodeVisitor):
+    def __init__(self) -> None:
+        self.calls = PythonCalls()
+        self.names: dict[str, _Ref] = {}
+        self.strings: dict[str, str] = {}
+
+    # -- bindings ---------------------------------------------------------------
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self.calls.imports.add(alias.name.split(".")[0])
+            if alias.asname:
+                self.names[alias.asname] = _Ref(alias.name)
+            else:
+                top = alias.name.split(".")[0]
+                self.names[top] = _Ref(top)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level or not node.module:
+            return  # relative imports are the project's own code
+        self.calls.imports.add(node.module.split(".")[0])
+        for alias in node.names:
+            if alias.name != "*":
+                self.names[alias.asname or alias.name] = _Ref(node.module, (alias.name,))
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.visit(node.value)
+        self._bind(node.targets, node.value)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.visit(node.value)
+            self._bind([node.target], node.value)
+
+    def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
+        for item in node.items:
+            self.visit(item.context_expr)
+            if item.optional_vars is not None:
+                self._bind([item.optional_vars], item.context_expr)
+        for statement in node.body:
+            self.visit(statement)
+
+    visit_AsyncWith = visit_With
+
+    def _bind(self, targets: list[ast.expr], value: ast.expr) -> None:
+        ref = self._value_ref(value)
+        text = _string(value, self.strings)
+        for target in targets:
+            if isinstance(target, ast.Name):
+                self.names.pop(target.id, None)
+                self.strings.pop(target.id, None)
+                if ref is not None:
+                    self.names[target.id] = ref
+                if text is not None and HOLE not in text:
+                    self.strings[target.id] = text
+
+    def _value_ref(self, value: ast.expr) -> _Ref | None:
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.Call):
+            made = self._ref(value.func)
+            if made is None:
+                return None
+            name = ".".join((made.root, *made.chain))
+            if name in ("stripe.StripeClient", "stripe._stripe_client.StripeClient"):
+                return _Ref(STRIPE_CLIENT)
+            if name in _HTTP_CLIENTS:
+                base = _keyword(value, "base_url")
+                base_text = _string(base, self.strings) if base is not None else None
+                return _Ref(f"{made.root}:client", base_url=base_text)
+            return None
+        return self._ref(value)
+
+    def _ref(self, node: ast.expr) -> _Ref | None:
+        attrs: list[str] = []
+        while isinstance(node, ast.Attribute):
+            attrs.append(node.attr)
+            node = node.value
+        if isinstance(node, ast.Name) and node.id in self.names:
+            base = self.names[node.id]
+            return dataclasses.replace(base, chain=(*base.chain, *reversed(attrs)))
+        if isinstance(node, ast.Call):
+            made = self._value_ref(node)
+            if made is not None:
+                return dataclasses.replace(made, chain=(*made.chain, *reversed(attrs)))
+        return None
+
+    # -- calls ------------------------------------------------------------------
+
+    def visit_Call(self, node: ast.Call) -> None:
+        self.generic_visit(node)
+        ref = self._ref(node.func)
+        if ref is None:
+            if self._is_dynamic(node.func):
+                self.calls.unresolved.append(
+                    Unresolved(node.lineno, node.col_offset + 1, "the call's target is computed")
+                )
+            return
+        if ref.root.endswith(":client") or (ref.root in HTTP_MODULES and len(ref.chain) == 1):
+            self._http(node, ref)
+        elif ref.chain:
+            self._module_call(node, ref)
+
+    def _is_dynamic(self, node: ast.expr) -> bool:
+        """A target reached through ``getattr`` or a subscript from a known API name.
+
+        A call on what an API call returned (``client.v1.customers.list().data``)
+        is not an API call itself and is not counted.
+        """
+        while isinstance(node, ast.Attribute):
+            node = node.value
+        if isinstance(node, ast.Subscript):
+            return self._mentions_known(node.value)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "getattr"
+            and node.args
+        ):
+            return self._mentions_known(node.args[0])
+        return False
+
+    def _mentions_known(self, node: ast.expr) -> bool:
+        return any(isinstance(n, ast.Name) and n.id in self.names for n in ast.walk(node))
+
+    def _module_call(self, node: ast.Call, ref: _Ref) -> None:
+        kwargs = KeyTree()
+        params: KeyTree | None = None
+        dynamic = False
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                kwargs.complete = False
+            elif keyword.arg == "params" and ref.root == STRIPE_CLIENT:
+                params = _dict_keys(keyword.value, self.strings)
+                dynamic = params is None
+            else:
+                kwargs.keys[keyword.arg] = KeyNode(
+                    keyword.lineno, keyword.col_offset + 1, _nested(keyword.value, self.strings)
+                )
+        if ref.root == STRIPE_CLIENT and params is None and not dynamic:
+            for arg in node.args:
+                if isinstance(arg, ast.Dict):
+                    params = _dict_keys(arg, self.strings)
+                    dynamic = params is None
+        self.calls.module_calls.append(
+            ModuleCall(
+                ref.root, ref.chain, node.lineno, node.col_offset + 1, kwargs, params, dynamic
+            )
+        )
+
+    def _http(self, node: ast.Call, ref: _Ref) -> None:
+        method = ref.chain[-1] if ref.chain else ""
+        args = list(node.args)
+        verb: str | None = method if method in _HTTP_VERBS else None
+        if method in ("request", "stream"):
+            verb_node = args.pop(0) if args else _keyword(node, "method")
+            verb_text = _string(verb_node, self.strings) if verb_node is not None else None
+            verb = verb_text.lower() if verb_text and HOLE not in verb_text else None
+        elif verb is None:
+            return  # not a request (httpx.Timeout(...), client.close())
+        url_node = args[0] if args else _keyword(node, "url")
+        url = _string(url_node, self.strings) if url_node is not None else None
+        if verb is None or url is None:
+            self.calls.unresolved.append(
+                Unresolved(node.lineno, node.col_offset + 1, "the URL or verb is computed")
+            )
+            return
+        if not urlsplit(url).hostname and ref.base_url:
+            url = ref.base_url.rstrip("/") + "/" + url.lstrip("/")
+        self.calls.http_calls.append(
+            HttpCall(
+                verb,
+                url,
+                node.lineno,
+                node.col_offset + 1,
+                self._http_keys(node, url),
+                ref.root.split(":")[0],
+            )
+        )
+
+    def _http_keys(self, node: ast.Call, url: str) -> KeyTree:
+        line, column = node.lineno, node.col_offset + 1
+        query = {key: (line, column) for key, _ in parse_qsl(urlsplit(url).query, True)}
+        keys = tree_from_flat(query)
+        if _keyword(node, "content") is not None or _keyword(node, "files") is not None:
+            keys.complete = False  # a body we cannot read: required keys may be in it
+        for name in ("json", "data", "params"):
+            value = _keyword(node, name)
+            if value is None:
+                continue
+            found = _dict_keys(value, self.strings)
+            if found is None:
+                keys.complete = False
+            elif name == "json":
+                keys.merge(found)
+            else:
+                # Form and query keys are flat strings: "line_items[0][price]".
+                flat = {k: (n.line, n.column) for k, n in found.keys.items()}
+                keys.merge(tree_from_flat(flat))
+                keys.complete = keys.complete and found.complete
+        return keys
+
+
+def _keyword(node: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in node.keywords if k.arg == name), None)
+
+
+def _string(node: ast.expr | None, strings: dict[str, str]) -> str | None:
+    """A string known statically; f-string holes become HOLE; None when unknown."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name):
+        return strings.get(node.id)
+    if isinstance(node, ast.JoinedStr):
+        return "".join(_string(part, strings) or HOLE for part in node.values)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _string(node.left, strings), _string(node.right, strings)
+        return None if left is None or right is None else left + right
+    return None
+
+
+def _dict_keys(node: ast.expr, strings: dict[str, str]) -> KeyTree | None:
+    """The keys of a dict literal (``dict(a=...)`` too), nested; None if not a literal."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "dict"
+        and not node.args
+    ):
+        tree = KeyTree()
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                tree.complete = False
+            else:
+                tree.keys[keyword.arg] = KeyNode(
+                    keyword.lineno, keyword.col_offset + 1, _nested(keyword.value, strings)
+                )
+        return tree
+    if not isinstance(node, ast.Dict):
+        return None
+    tree = KeyTree()
+    for key, value in zip(node.keys, node.values, strict=True):
+        text = _string(key, strings) if key is not None else None
+        if text is None or HOLE in text:
+            tree.complete = False  # **spread or a computed key
+            continue
+        assert key is not None
+        tree.keys[text] = KeyNode(key.lineno, key.col_offset + 1, _nested(value, strings))
+    return tree
+
+
+def _nested(value: ast.expr, strings: dict[str, str]) -> KeyTree | None:
+    """Keys under a value: a dict literal, or the dicts of a list literal merged."""
+    if isinstance(value, (ast.List, ast.Tuple)):
+        merged: KeyTree | None = None
+        for element in value.elts:
+            found = _dict_keys(element, strings)
+            if found is None:
+                continue
+            if merged is None:
+                merged = found
+            else:
+                merged.merge(found)
+        return merged
+    return _dict_keys(value, strings)
+
+
+def iter_calls(calls: PythonCalls) -> Iterator[ModuleCall | HttpCall]:
+    yield from calls.module_calls
+    yield from calls.http_calls
