@@ -33,7 +33,9 @@ def plot_daily(frame: pd.DataFrame, title: str = "Cost per day by model") -> go.
     figure = go.Figure()
     periods = sorted(frame["period"].unique()) if len(frame) else []
     for model in sorted(frame["model"].unique()) if len(frame) else []:
-        rows = frame[frame["model"] == model].set_index("period").reindex(periods, fill_value=0)
+        numbers = frame.loc[frame["model"] == model, ["period", "cost_usd", *_HOVER_COLUMNS,
+                                                      "unpriced_tokens"]]  # fmt: skip
+        rows = numbers.groupby("period").sum().reindex(periods, fill_value=0)
         unpriced = rows["unpriced_tokens"].gt(0).map({True: " (unpriced)", False: ""})
         hover = [rows[column].tolist() for column in _HOVER_COLUMNS] + [unpriced.tolist()]
         figure.add_trace(
