@@ -19,6 +19,7 @@ from fleetnb.errors import FleetError
 from fleetnb.events import Event, State
 from fleetnb.fleet import APPROVAL_MODES, Fleet
 from fleetnb.quickstart import run_quickstart
+from fleetnb.truth.cli import register_check_command
 
 __all__ = ["main"]
 
@@ -43,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - a flat list of subcommands reads best
     parser = argparse.ArgumentParser(prog="fleetnb", description=__doc__.splitlines()[0])
     parser.add_argument("--root", help="the fleet's root directory (default: $FLEETNB_HOME or .)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -112,6 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     quick = _command(commands, "quickstart", "run the demo fleet (no API key)", _quickstart)
     quick.add_argument("--dir", default="fleetnb-quickstart", help="scratch repo to work in")
     register_cost_commands(commands)
+    register_check_command(commands)
     return parser
 
 

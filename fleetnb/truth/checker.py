@@ -1,0 +1,452 @@
+"""Checking extracted calls against the real surfaces, and walking files to check.
+
+Every call is either checked (its target resolved against an index) or counted
+as unresolved; findings are only raised for checked calls.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from fleetnb.truth.extract_python import (
+    HTTP_MODULES,
+    STRIPE_CLIENT,
+    HttpCall,
+    ModuleCall,
+    PythonCalls,
+    extract_python,
+)
+from fleetnb.truth.findings import CheckReport, Finding, FindingKind, Severity, closest
+from fleetnb.truth.openapi import SpecError, load_openapi
+from fleetnb.truth.package_index import PackageIndex, index_package, indexable
+from fleetnb.truth.routes import HOLE, HttpSurface
+from fleetnb.truth.shapes import KeyTree, ShapeTable, check_keys
+from fleetnb.truth.stripe_index import StripeIndex, load_stripe_index
+
+__all__ = ["MAX_FILE_BYTES", "Checker", "check_paths", "check_source"]
+
+MAX_FILE_BYTES = 2 * 1024 * 1024  # agent-written source is far smaller; bigger is generated or data
+_SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".venv",
+        "venv",
+        "node_modules",
+        "__pycache__",
+        ".tox",
+        ".mypy_cache",
+        ".ruff_cache",
+        "site-packages",
+        "build",
+        "dist",
+    }
+)
+_LANGS = {".py": "python", ".pyi": "python"}
+
+
+def check_source(
+    code: str,
+    lang: str = "python",
+    *,
+    path: str | None = None,
+    specs: Sequence[str | os.PathLike[str]] = (),
+) -> CheckReport:
+    """Check the API calls in ``code``; unparseable code becomes a problem, not an error."""
+    return Checker(specs).check_source(code, lang, path=path)
+
+
+def check_paths(
+    paths: Iterable[str | os.PathLike[str]], *, specs: Sequence[str | os.PathLike[str]] = ()
+) -> CheckReport:
+    """Check every source file under ``paths`` (files or directories)."""
+    return Checker(specs).check_paths(paths)
+
+
+class Checker:
+    """Indexes loaded once (Stripe, OpenAPI specs, packages), reused across files."""
+
+    def __init__(self, specs: Sequence[str | os.PathLike[str]] = ()) -> None:
+        self.problems: list[str] = []
+        self.surfaces: list[HttpSurface] = []
+        for spec in specs:
+            try:
+                self.surfaces.append(load_openapi(spec))
+            except SpecError as exc:
+                self.problems.append(str(exc))
+        self._stripe: StripeIndex | bool | None = False
+        self._packages: dict[tuple[str, tuple[str, ...]], PackageIndex] = {}
+
+    @property
+    def stripe(self) -> StripeIndex | None:
+        if self._stripe is False:
+            self._stripe = load_stripe_index()
+            if self._stripe is not None:
+                self.surfaces.append(self._stripe.http_surface())
+        return self._stripe if isinstance(self._stripe, StripeIndex) else None
+
+    def check_source(
+        self, code: str, lang: str = "python", *, path: str | None = None
+    ) -> CheckReport:
+        report = CheckReport(problems=self._take_problems())
+        if lang != "python":
+            report.problems.append(
+                f"{path or '<source>'}: no extractor for {lang!r} yet; not checked"
+            )
+            return report
+        try:
+            calls = extract_python(code)
+        except (SyntaxError, ValueError) as exc:
+            where = f"{path or '<source>'}:{getattr(exc, 'lineno', None) or 0}"
+            report.problems.append(
+                f"{where}: does not parse as Python ({exc.__class__.__name__}: "
+                f"{getattr(exc, 'msg', exc)}); not checked"
+            )
+            return report
+        _File(self, calls, path, report).check()
+        return report
+
+    def check_paths(self, paths: Iterable[str | os.PathLike[str]]) -> CheckReport:
+        report = CheckReport(problems=self._take_problems())
+        for file, explicit in _walk(paths, report):
+            lang = _LANGS.get(file.suffix)
+            if lang is None:
+                if explicit:
+                    report.problems.append(
+                        f"{file}: no extractor for {file.suffix or 'this'} files yet; not checked"
+                    )
+                continue
+            code = _read_source(file, report)
+            if code is not None:
+                report.merge(self.check_source(code, lang, path=str(file)))
+        return report
+
+    def package(self, top: str, submodules: tuple[str, ...]) -> PackageIndex | None:
+        if not indexable(top):
+            return None
+        key = (top, submodules)
+        if key not in self._packages:
+            self._packages[key] = index_package(top, submodules)
+        return self._packages[key]
+
+    def _take_problems(self) -> list[str]:
+        taken, self.problems = self.problems, []
+        return taken
+
+
+def _walk(
+    paths: Iterable[str | os.PathLike[str]], report: CheckReport
+) -> Iterator[tuple[Path, bool]]:
+    for raw in paths:
+        path = Path(raw)
+        if path.is_file():
+            yield path, True
+        elif path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
+                for name in sorted(files):
+                    yield Path(root) / name, False
+        else:
+            report.problems.append(f"{path}: no such file or directory")
+
+
+def _read_source(file: Path, report: CheckReport) -> str | None:
+    try:
+        size = file.stat().st_size
+        if size > MAX_FILE_BYTES:
+            report.problems.append(
+                f"{file}: {size} bytes, over the {MAX_FILE_BYTES}-byte limit "
+                "for a source file; not checked"
+            )
+            return None
+        data = file.read_bytes()
+    except OSError as exc:
+        report.problems.append(f"{file}: cannot be read ({exc.strerror}); not checked")
+        return None
+    if b"\x00" in data[:8192]:
+        report.problems.append(f"{file}: binary content; not checked")
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        report.problems.append(f"{file}: not UTF-8 text; not checked")
+        return None
+
+
+@dataclasses.dataclass(slots=True)
+class _File:
+    """The check of one file's calls."""
+
+    checker: Checker
+    calls: PythonCalls
+    path: str | None
+    report: CheckReport
+
+    def check(self) -> None:
+        self.report.calls_unresolved += len(self.calls.unresolved)
+        for call in self.calls.module_calls:
+            self._module_call(call)
+        for http in self.calls.http_calls:
+            self._http(http)
+        self.report.findings.sort(key=lambda f: (f.path or "", f.line, f.column))
+
+    def _finding(
+        self,
+        where: tuple[int, int],
+        api: str,
+        kind: FindingKind,
+        message: str,
+        *,
+        suggestion: str | None = None,
+        severity: Severity = "error",
+    ) -> None:
+        line, column = where
+        finding = Finding(self.path, line, column, api, kind, severity, message, suggestion)
+        self.report.findings.append(finding)
+
+    def _resolved(self, ok: bool) -> None:
+        if ok:
+            self.report.calls_checked += 1
+        else:
+            self.report.calls_unresolved += 1
+
+    # -- SDK and module calls -------------------------------------------------------
+
+    def _module_call(self, call: ModuleCall) -> None:
+        top = call.root.split(".")[0]
+        if call.root == STRIPE_CLIENT or top == "stripe":
+            if call.chain[:1] == ("StripeClient",):
+                return  # the constructor: the instance is what gets checked
+            index = self.checker.stripe
+            if index is None:
+                self._resolved(False)
+                return
+            self._resolved(self._stripe(index, call))
+        elif top not in HTTP_MODULES:
+            subs = tuple(sorted(m for m in self.calls_imports_of(top) if m != top))
+            package = self.checker.package(top, subs)
+            if package is None:
+                return  # the project's own module: not an API surface
+            self.report.problems.extend(
+                p for p in package.problems if p not in self.report.problems
+            )
+            self._resolved(_PackageWalk(self, package, call).run())
+
+    def calls_imports_of(self, top: str) -> set[str]:
+        return {c.root for c in self.calls.module_calls if c.root.split(".")[0] == top}
+
+    def _stripe(self, index: StripeIndex, call: ModuleCall) -> bool:
+        key = "client" if call.root == STRIPE_CLIENT else call.root
+        chain = call.chain
+        if key == "stripe" and chain[:1] == ("StripeClient",):
+            return True
+        for position, attr in enumerate(chain):
+            service = index.services.get(key)
+            if service is None:
+                return False
+            if attr in service.children:
+                key = service.children[attr]
+                continue
+            if attr in service.methods and position == len(chain) - 1:
+                self._stripe_params(index, call, service.methods[attr].params, key)
+                return True
+            if attr in service.methods or attr in service.others:
+                return position == len(chain) - 1  # a property or helper; deeper is unknown
+            where = "client" if key == "client" else key
+            self._finding(
+                (call.line, call.column),
+                call.api,
+                "unknown_method",
+                f"`{where}` has no method or attribute `{attr}`",
+                suggestion=closest(attr, service.names()),
+            )
+            return True
+        return True
+
+    def _stripe_params(
+        self, index: StripeIndex, call: ModuleCall, shape: str | None, key: str
+    ) -> None:
+        if call.root == STRIPE_CLIENT:
+            for name, node in call.kwargs.keys.items():
+                if name not in ("params", "options"):
+                    self._finding(
+                        (node.line, node.column),
+                        call.api,
+                        "unknown_param",
+                        f"`{call.api}` takes API parameters inside `params={{...}}`, "
+                        f"not as the keyword `{name}`",
+                        suggestion="params",
+                    )
+            tree = call.params if call.params is not None else KeyTree()
+            if call.params_dynamic or shape is None:
+                return
+        else:
+            tree = call.kwargs
+            if shape is None:
+                return
+        self._keys((call.line, call.column), call.api, tree, table=index.shapes, shape=shape)
+
+    def _keys(
+        self, where: tuple[int, int], api: str, tree: KeyTree, *, table: ShapeTable, shape: str
+    ) -> None:
+        for problem in check_keys(table, (shape,), tree):
+            if problem.kind == "unknown_param":
+                self._finding(
+                    (problem.line, problem.column),
+                    api,
+                    "unknown_param",
+                    f"`{api}` does not accept the parameter `{problem.key}`",
+                    suggestion=problem.suggestion,
+                )
+            else:
+                self._finding(
+                    where,
+                    api,
+                    "missing_required_param",
+                    f"`{api}` requires the parameter `{problem.key}`",
+                )
+
+    # -- raw HTTP ---------------------------------------------------------------
+
+    def _http(self, call: HttpCall) -> None:
+        if self.checker.stripe is None and not self.checker.surfaces:
+            self._resolved(False)
+            return
+        for surface in self.checker.surfaces:
+            relative = surface.relative_path(call.url.split("?")[0])
+            if relative is not None:
+                self._resolved(True)
+                self._route(surface, call, relative)
+                return
+        self._resolved(False)
+
+    def _route(self, surface: HttpSurface, call: HttpCall, path: str) -> None:
+        shown = call.url.split("?")[0].replace(HOLE, "{…}")
+        api = f"{call.verb.upper()} {shown}"
+        path = "/".join(HOLE if HOLE in segment else segment for segment in path.split("/"))
+        match = surface.match(path)
+        if match.template is None:
+            self._finding(
+                (call.line, call.column),
+                api,
+                "unknown_endpoint",
+                f"{surface.name} serves no path like `{shown}`",
+                suggestion=match.suggestion,
+            )
+            return
+        if match.word_in_slot is not None:
+            self._finding(
+                (call.line, call.column),
+                api,
+                "unknown_endpoint",
+                f"`{match.word_in_slot}` fills the ID slot of `{match.template}`; "
+                "it looks like an invented action, not an ID",
+                suggestion=match.suggestion,
+                severity="warning",
+            )
+            return
+        verb = "get" if call.verb == "head" else call.verb
+        operation = match.for_verb(verb)
+        if operation is None:
+            allowed = sorted(op.verb.upper() for op in match.operations)
+            self._finding(
+                (call.line, call.column),
+                api,
+                "wrong_verb",
+                f"`{match.template}` takes {', '.join(allowed)}, not {call.verb.upper()}",
+                suggestion=allowed[0] if len(allowed) == 1 else None,
+            )
+            return
+        if operation.params is not None:
+            self._keys(
+                (call.line, call.column),
+                api,
+                call.keys,
+                table=surface.shapes,
+                shape=operation.params,
+            )
+
+
+@dataclasses.dataclass(slots=True)
+class _PackageWalk:
+    """One call through an installed package: ``module.func(kw=...)``, ``mod.Class(...)``."""
+
+    file: _File
+    package: PackageIndex
+    call: ModuleCall
+
+    def run(self) -> bool:  # noqa: PLR0911 - one exit for each way a chain can end
+        module = self.package.modules.get(self.call.root)
+        if module is None:
+            return False
+        name = self.call.root
+        chain = self.call.chain
+        for position, attr in enumerate(chain):
+            last = position == len(chain) - 1
+            if attr in module.modules:
+                target = self.package.modules.get(module.modules[attr]) or self.package.modules.get(
+                    f"{name}.{attr}"
+                )
+                if target is None:
+                    return False
+                module, name = target, f"{name}.{attr}"
+                continue
+            if attr not in module.names:
+                if module.dynamic:
+                    return False  # a module-level __getattr__ may provide it
+                self.file._finding(
+                    (self.call.line, self.call.column),
+                    self.call.api,
+                    "unknown_method",
+                    f"module `{name}` has no attribute `{attr}`",
+                    suggestion=closest(attr, (n for n in module.names if not n.startswith("_"))),
+                )
+                return True
+            if attr in module.callables and last:
+                self._kwargs(module.callables[attr])
+                return True
+            if attr in module.classes:
+                return self._class(module.classes[attr], chain[position + 1 :])
+            return last
+        return False
+
+    def _class(self, data: Mapping[str, Any], rest: tuple[str, ...]) -> bool:
+        if not rest:
+            self._kwargs(data.get("init"))
+            return True
+        methods = data.get("methods") or {}
+        names = set(data.get("names") or [])
+        attr = rest[0]
+        if attr not in names:
+            if data.get("dynamic"):
+                return False
+            self.file._finding(
+                (self.call.line, self.call.column),
+                self.call.api,
+                "unknown_method",
+                f"`{'.'.join(self.call.chain[: -len(rest)])}` has no attribute `{attr}`",
+                suggestion=closest(attr, (n for n in names if not n.startswith("_"))),
+            )
+            return True
+        if len(rest) == 1 and isinstance(methods, dict):
+            self._kwargs(methods.get(attr))
+            return True
+        return False
+
+    def _kwargs(self, signature: object) -> None:
+        if not isinstance(signature, dict) or signature.get("var_kw"):
+            return  # no signature (a builtin) or **kwargs: any keyword may be accepted
+        accepted = set(signature.get("params") or [])
+        for name, node in self.call.kwargs.keys.items():
+            if name not in accepted:
+                self.file._finding(
+                    (node.line, node.column),
+                    self.call.api,
+                    "unknown_param",
+                    f"`{self.call.api}` has no parameter `{name}`",
+                    suggestion=closest(name, accepted),
+                )
