@@ -1,0 +1,263 @@
+"""Budgets stop real agents: the demo harness (synthetic usage, priced through the
+same path as real usage) and the real Claude Code CLI against the fake API."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import fleetnb
+from fleetnb import Agent, BudgetError, EventKind, FleetError, State
+from fleetnb.cli import main as cli_main
+from fleetnb.cost.prices import price_event
+from fleetnb.store import EventStore, store_path
+from tests.conftest import stop_running
+from tests.fakes.anthropic import FakeAnthropic, FakeUsage, Text, ToolUse
+from tests.harnesses.conftest import MODEL, ClaudeLauncher
+
+pytestmark = pytest.mark.timeout(120)
+
+WAIT_S = 60.0
+# The demo's synthetic tokens are priced at this model's rates.
+PRICED_AS = "claude-sonnet-4-5"
+FAST = {"step_delay": 0.02}
+
+
+def demo_call_costs(calls: int) -> list[float]:
+    """What the demo's k-th model call costs: it sends 120*k input and 40 output tokens."""
+    costs = []
+    for k in range(1, calls + 1):
+        usage = {"input_tokens": 120 * k, "output_tokens": 40, "synthetic": True}
+        price = price_event(usage, "demo-scripted", "demo", demo_model=PRICED_AS)
+        assert price.cost_usd is not None
+        assert price.cost_usd > 0
+        costs.append(price.cost_usd)
+    return costs
+
+
+def launch_demo(fleet: fleetnb.Fleet, repo: Path, **kwargs: Any) -> Agent:
+    return fleet.launch(
+        "take notes", harness="demo", cwd=repo, model=PRICED_AS, approvals="allow",
+        options=FAST, **kwargs,
+    )  # fmt: skip
+
+
+def until(check: Callable[[], bool], what: str, timeout: float = WAIT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def final(agent: Agent) -> State:
+    until(lambda: agent.state.is_final, f"{agent.name} to end")
+    return agent.state
+
+
+def payloads(agent: Agent, kind: str) -> list[dict[str, Any]]:
+    return [dict(event.payload) for event in agent.events(kinds=(kind,))]
+
+
+# -- bad values ------------------------------------------------------------------
+
+BAD_BUDGETS = [0, 0.0, -1, -0.01, math.nan, math.inf, -math.inf, True, False, "5", [5]]
+
+
+@pytest.mark.parametrize("value", BAD_BUDGETS, ids=repr)
+def test_a_bad_fleet_budget_is_refused_before_the_store_exists(
+    tmp_path: Path, value: object
+) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    with pytest.raises(BudgetError, match=r"budget_usd") as caught:
+        fleetnb.Fleet(root, budget_usd=value)  # type: ignore[arg-type]
+    assert isinstance(caught.value, FleetError)
+    assert isinstance(caught.value, ValueError)
+    assert not store_path(root).exists()
+
+
+@pytest.mark.parametrize("value", BAD_BUDGETS, ids=repr)
+def test_a_bad_agent_budget_is_refused_and_nothing_is_written(
+    fleet: fleetnb.Fleet, repo: Path, value: object
+) -> None:
+    with pytest.raises(BudgetError, match=r"launch\(budget_usd=\.\.\.\)"):
+        launch_demo(fleet, repo, budget_usd=value)
+    assert fleet.store.agents() == []
+
+
+def test_the_cli_takes_a_budget_and_refuses_a_bad_one(
+    tmp_path: Path, repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "cli-root"
+    root.mkdir()
+    base = ["--root", str(root), "launch", "note things", "--harness", "demo", "--cwd", str(repo),
+            "--approvals", "allow"]  # fmt: skip
+    assert cli_main([*base, "--budget", "-2"]) == 1
+    assert "positive, finite number of dollars" in capsys.readouterr().err
+    assert cli_main([*base, "--budget", "0.25", "--wait"]) == 0
+    fleet = fleetnb.Fleet(root)
+    try:
+        (agent,) = fleet.agents
+        assert agent.status().budget_usd == 0.25
+        assert fleet.status().loc[0, "budget_usd"] == 0.25
+    finally:
+        stop_running(fleet)
+        fleet.close()
+
+
+# -- an agent's budget -------------------------------------------------------------
+
+
+def test_a_demo_agent_warns_at_80_percent_then_stops_at_its_budget(
+    fleet: fleetnb.Fleet, repo: Path
+) -> None:
+    costs = demo_call_costs(4)
+    budget = sum(costs[:3]) / 0.9  # the third call reaches 90 %, the fourth passes 100 %
+    assert sum(costs[:2]) < 0.8 * budget < sum(costs[:3]) < budget < sum(costs)
+    agent = launch_demo(fleet, repo, budget_usd=budget)
+    assert agent.wait(WAIT_S) is State.IDLE  # first turn: two calls, 52 %
+    assert payloads(agent, EventKind.BUDGET_WARNING) == []
+
+    agent.send("and some more")
+    assert final(agent) is State.STOPPED
+    status = agent.status()
+    assert status.reason == "budget"
+    assert status.finished is not None
+    assert status.finished["status"] == "stopped"
+    (warning,) = payloads(agent, EventKind.BUDGET_WARNING)
+    assert warning["scope"] == "agent"
+    assert warning["budget_usd"] == pytest.approx(budget)
+    assert warning["spent_usd"] == pytest.approx(sum(costs[:3]))
+    (stop,) = payloads(agent, EventKind.STOP_REQUESTED)
+    assert (stop["by"], stop["reason"], stop["scope"]) == ("budget", "budget", "agent")
+    assert stop["spent_usd"] == pytest.approx(sum(costs))
+    # Stopped right after the model call that crossed the budget: no call after it.
+    kinds = [event.kind for event in agent.events()]
+    assert kinds.count(EventKind.USAGE) == 4
+    assert kinds.index(EventKind.BUDGET_WARNING) > _nth(kinds, EventKind.USAGE, 3)
+    assert kinds.index(EventKind.STOP_REQUESTED) > _nth(kinds, EventKind.USAGE, 4)
+    assert status.spent_usd == pytest.approx(sum(costs))
+    row = fleet.status().set_index("name").loc[agent.name]
+    assert (row["budget_usd"], row["spent_usd"]) == (pytest.approx(budget), status.spent_usd)
+    with pytest.raises(BudgetError, match=r"agent budget .* is spent"):
+        agent.resume("go on")
+
+
+def _nth(kinds: list[str], kind: str, n: int) -> int:
+    return [i for i, k in enumerate(kinds) if k == kind][n - 1]
+
+
+# -- the fleet's budget --------------------------------------------------------------
+
+
+def test_a_fleet_budget_covers_its_agents_and_stops_each_at_its_next_usage(
+    tmp_path: Path, repo: Path
+) -> None:
+    root = tmp_path / "budgeted"
+    root.mkdir()
+    bystander_fleet = fleetnb.Fleet(root)
+    before = launch_demo(bystander_fleet, repo, name="before")  # launched with no fleet budget
+    assert before.wait(WAIT_S) is State.IDLE
+
+    *costs, third = demo_call_costs(3)
+    budget = (sum(costs) + costs[0]) / 0.9  # a's turn, then b's first call reaches 90 %
+    assert 2 * sum(costs) > budget
+    fleet = fleetnb.Fleet(root, budget_usd=budget)
+    try:
+        assert fleetnb.Fleet(root).budget_usd == budget  # a later Fleet object sees it
+        a = launch_demo(fleet, repo, name="a")
+        assert a.wait(WAIT_S) is State.IDLE
+        assert fleet.spent_usd == pytest.approx(sum(costs))  # "before" is not covered
+
+        b = launch_demo(fleet, repo, name="b")
+        assert final(b) is State.STOPPED
+        assert b.status().reason == "budget"
+        (warning,) = payloads(b, EventKind.BUDGET_WARNING)
+        assert (warning["scope"], warning["spent_usd"]) == ("fleet", pytest.approx(budget * 0.9))
+        (stop,) = payloads(b, EventKind.STOP_REQUESTED)
+        assert (stop["by"], stop["scope"]) == ("budget", "fleet")
+        assert a.state is State.IDLE  # a has made no model call since
+
+        with pytest.raises(BudgetError, match=r"fleet budget .* is spent") as refused:
+            launch_demo(fleet, repo, name="c")
+        assert refused.value.scope == "fleet"
+        assert [r.name for r in fleet.store.agents()] == ["before", "a", "b"]
+
+        a.send("one more thing")  # a's next model call finds the fleet budget spent
+        assert final(a) is State.STOPPED
+        assert a.status().reason == "budget"
+        assert payloads(a, EventKind.BUDGET_WARNING) == []  # the fleet warned once, on b
+        assert [p["scope"] for p in payloads(a, EventKind.STOP_REQUESTED)] == ["fleet"]
+
+        before.send("an agent outside the budget keeps working")
+        until(lambda: len(payloads(before, EventKind.TURN_FINISHED)) == 2, "before's turn")
+        assert not before.state.is_final
+
+        fleet.set_budget(budget * 10)  # raising the amount keeps the agents it covers
+        assert fleet.spent_usd == pytest.approx(sum(costs) * 2 + third)  # a's last call too
+        fleet.set_budget(None)
+        assert fleetnb.Fleet(root).budget_usd is None
+        assert launch_demo(fleet, repo, name="d").wait(WAIT_S) is State.IDLE
+    finally:
+        stop_running(fleet)
+        fleet.close()
+        bystander_fleet.close()
+
+
+def test_a_fleet_budget_lives_in_the_store_not_in_the_object(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    fleetnb.Fleet(root, budget_usd=2).close()
+    store = EventStore(store_path(root))
+    try:
+        assert store.setting("fleet_budget") is not None
+    finally:
+        store.close()
+    again = fleetnb.Fleet(root, budget_usd=2)
+    assert again.budget_usd == 2.0
+    again.close()
+
+
+# -- the real Claude Code CLI -----------------------------------------------------------
+
+
+def test_a_budget_stops_claude_between_model_calls(
+    launch_claude: ClaudeLauncher, anthropic: FakeAnthropic, repo: Path
+) -> None:
+    # claude-sonnet-4-5: $3 in, $15 out per million tokens. Each call: $0.30 + $0.015.
+    big = FakeUsage(input_tokens=100_000, output_tokens=1_000)
+    per_call = (100_000 * 3 + 1_000 * 15) / 1e6
+    budget = per_call / 0.9  # the first call reaches 90 %, the second passes 100 %
+    anthropic.add(
+        ToolUse("Read", {"file_path": str(repo / "README.md")}, usage=big),
+        ToolUse("Read", {"file_path": str(repo / "README.md")}, usage=big),
+        ToolUse("Write", {"file_path": str(repo / "never.txt"), "content": "x"}, usage=big),
+        Text("Done.", big),
+    )
+    agent = launch_claude("read the readme twice", budget_usd=budget)
+    assert final(agent) is State.STOPPED
+    asked = len(anthropic.requests)
+    time.sleep(3)  # long enough for a third model call to arrive, were the CLI alive
+
+    status = agent.status()
+    assert status.reason == "budget"
+    assert len(anthropic.turn_requests) == 2
+    assert len(anthropic.requests) == asked
+    assert not (repo / "never.txt").exists()
+    usage = payloads(agent, EventKind.USAGE)
+    assert [u["cost_usd"] for u in usage] == [pytest.approx(per_call)] * 2
+    assert all(u["priced_by"].startswith("genai-prices") for u in usage)
+    assert all(MODEL.startswith(u["priced_by"].split("(")[1].rstrip(")")) for u in usage)
+    (warning,) = payloads(agent, EventKind.BUDGET_WARNING)
+    assert warning["spent_usd"] == pytest.approx(per_call)
+    (stop,) = payloads(agent, EventKind.STOP_REQUESTED)
+    assert (stop["by"], stop["reason"], stop["spent_usd"]) == (
+        "budget", "budget", pytest.approx(2 * per_call),
+    )  # fmt: skip
+    assert payloads(agent, EventKind.TURN_FINISHED) == []  # stopped inside the turn
