@@ -57,6 +57,12 @@ def kernel_name() -> str:
     return "python3"
 
 
+@pytest.fixture(scope="session")
+def ccusage() -> str:
+    """The pinned ``ccusage`` (scripts/install-test-deps installs it), an independent cost reader."""
+    return require_binary("ccusage")
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A real git repository with one committed file."""
