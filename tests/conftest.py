@@ -24,6 +24,12 @@ def require_binary(name: str) -> str:
     return found
 
 
+@pytest.fixture
+def gemini_cli() -> str:
+    """The pinned ``gemini`` CLI (scripts/install-test-deps installs it)."""
+    return require_binary("gemini")
+
+
 def stop_running(fleet: fleetnb.Fleet) -> None:
     """Stop every agent of ``fleet`` that has not ended, so no runner outlives a test."""
     for agent in fleet.agents:
