@@ -10,6 +10,7 @@ models the same; and the totals must equal the generator's ground truth.
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -35,9 +36,9 @@ def fleet_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("fleet")
 
 
-def fleetnb_json(root: Path, tree: Path, report: str, *args: str) -> dict[str, Any]:
-    """``fleetnb cost <report> --json`` over ``tree``, as a separate process."""
-    argv = [sys.executable, "-m", "fleetnb.cli", "--root", str(root), "cost", report, "--json"]
+def fleetnb_json(root: Path, tree: Path, command: str, *args: str) -> dict[str, Any]:
+    """``fleetnb cost <command> --json`` over ``tree``, as a separate process."""
+    argv = [sys.executable, "-m", "fleetnb.cli", "--root", str(root), "cost", command, "--json"]
     argv += ["--source", "claude", "--path", str(tree), *args]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
@@ -137,3 +138,24 @@ def test_a_fresh_root_and_a_warm_one_report_the_same(
 
     assert warm == fresh
     assert_totals(warm, truth)
+
+
+def _import(root: Path, tree: Path) -> dict[str, Any]:
+    return fleetnb_json(root, tree, "import")
+
+
+def test_the_import_reads_every_line_once_and_finds_every_limit_hit(
+    tree: tuple[Path, GroundTruth], tmp_path: Path
+) -> None:
+    logs, truth = tree
+    first = _import(tmp_path, logs)
+    again = _import(tmp_path, logs)
+
+    assert (first["files_seen"], first["files_read"]) == (truth.files, truth.files)
+    assert first["lines_read"] == truth.lines
+    assert first["skipped"] == {}
+    assert first["limits"] == len(truth.limit_hits)
+    assert (again["files_unchanged"], again["lines_read"], again["records"]) == (truth.files, 0, 0)
+    with sqlite3.connect(tmp_path / ".fleetnb" / "fleet.db") as db:
+        resets = sorted(row[0] for row in db.execute("SELECT resets_at FROM limit_hits"))
+    assert resets == sorted(hit.resets_at for hit in truth.limit_hits)
