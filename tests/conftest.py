@@ -65,7 +65,7 @@ def kernel_name() -> str:
 
 @pytest.fixture(scope="session")
 def ccusage() -> str:
-    """The pinned ``ccusage`` (scripts/install-test-deps installs it), an independent cost reader."""
+    """The pinned ``ccusage`` (scripts/install-test-deps installs it): an independent reader."""
     return require_binary("ccusage")
 
 
