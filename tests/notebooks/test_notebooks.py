@@ -16,6 +16,7 @@ import papermill
 import pytest
 
 from tests.conftest import stop_running_at
+from tests.cost.test_cost_cli import write_tree
 from tests.notebooks.files import NOTEBOOKS, read_notebook
 
 
@@ -96,3 +97,24 @@ def test_approvals_runs_headless(workdir: Path, kernel_name: str) -> None:
         assert by in decided
     assert "leave staging to a person" in decided
     assert "headless" in outputs_of(notebook, "Fleet(root, headless=True)")
+
+
+@pytest.mark.timeout(180)
+def test_cost_runs_headless(workdir: Path, kernel_name: str) -> None:
+    logs = write_tree(workdir.parent / "claude-logs")  # a tiny Claude Code log tree
+    notebook = read_back(execute("cost.ipynb", workdir, kernel_name, log_root=str(logs),
+                                 source="claude", timezone="UTC"))  # fmt: skip
+
+    assert "Imported 7 usage records" in outputs_of(notebook, "import_logs")
+    per_day = outputs_of(notebook, 'groupby("period")')
+    assert "2025-03-09" in per_day
+    assert "2025-04-02" in per_day
+    plot = next(cell for cell in notebook.cells if "plot_daily" in cell.source)
+    figures = [output.data["application/vnd.plotly.v1+json"] for output in plot.outputs
+               if "application/vnd.plotly.v1+json" in output.get("data", {})]  # fmt: skip
+    assert {trace["name"] for trace in figures[0]["data"]} == {
+        "claude-3-5-haiku-20241022", "claude-opus-4-20250514", "claude-sonnet-4-20250514",
+        "some-unknown-model"}  # fmt: skip
+    assert "claude-opus-4-20250514" in outputs_of(notebook, 'groupby("model")')
+    assert "s2" in outputs_of(notebook, "cost.sessions(")
+    assert "True" in outputs_of(notebook, "cost.blocks(")  # the gap rows
