@@ -41,12 +41,12 @@ A model message is ``{"id", "timestamp", "type": "gemini", "model", "tokens":
 
 ccusage 20.0.24 (``ccusage gemini daily --json --offline``) on the same real
 logs: inputTokens and cacheReadTokens agree (it also subtracts the cached
-tokens; on the CLI's logs the tool count is 0), its one count per message id
-agrees, and totalTokens agrees (it sums the logged ``total``, which includes
-thoughts). Its ``outputTokens`` differs: it reports candidates only, without
-thoughts, although its cost prices the thoughts as output. So fleetnb's
-``output_tokens`` is ccusage's ``outputTokens`` plus the thoughts, and the costs
-agree.
+tokens and adds the tool-use prompt tokens), its one count per message id
+agrees, it too counts a subagent's chat as a session of its own, and
+totalTokens agrees (it sums the logged ``total``, which includes thoughts).
+Its ``outputTokens`` differs: it reports candidates only, without thoughts,
+although its cost prices the thoughts as output. So fleetnb's ``output_tokens``
+is ccusage's ``outputTokens`` plus the thoughts, and the costs agree.
 """
 
 from __future__ import annotations

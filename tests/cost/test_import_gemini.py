@@ -182,19 +182,52 @@ def test_a_resumed_chat_grows_and_is_counted_once(
     assert {r.key: tokens(r) for r in read(path).records} == {r.key: tokens(r) for r in records}
 
 
+def test_a_subagents_spend_is_imported_from_its_own_chat(
+    run: Run, gemini: FakeGemini, home: Path, fleet_root: Path
+) -> None:
+    delegate = {"agent_name": "generalist", "prompt": "Summarise README.md in full detail."}
+    gemini.add(
+        FunctionCall("invoke_agent", delegate, usage=READ_USAGE),
+        # The subagent's turn: it reports back through its complete_task tool.
+        FunctionCall("complete_task", {"result": {"response": "hello"}}, usage=FOLLOW_UP_USAGE),
+        Text("It says hello.", ANSWER_USAGE),
+    )
+    result = run("-p", "Delegate the summary.")
+    assert [r.model for r in gemini.turn_requests] == [DEFAULT_MODEL] * 3
+    assert "complete_task" in gemini.turn_requests[1].tool_names
+    [sub, main] = chat_files(home)
+    assert main.name.startswith("session-")
+    assert sub.parent.name == result["session_id"]  # chats/<parent session>/<own session>.jsonl
+
+    import_logs("gemini", path=home / ".gemini", root=fleet_root)
+    by_session: dict[str, list[dict[str, int]]] = {}
+    for record in ledger(fleet_root):
+        by_session.setdefault(record.session, []).append(tokens(record))
+    assert by_session == {
+        result["session_id"]: [expected(READ_USAGE), expected(ANSWER_USAGE)],
+        sub.stem: [expected(FOLLOW_UP_USAGE)],
+    }
+    roles = result["stats"]["models"][DEFAULT_MODEL]["roles"]
+    assert roles["subagent"]["tokens"]["input"] == expected(FOLLOW_UP_USAGE)["input_tokens"]
+
+
 def test_ccusage_reads_the_same_chats_alike(
     run: Run, ccusage: str, gemini: FakeGemini, home: Path, fleet_root: Path
 ) -> None:
+    delegate = {"agent_name": "generalist", "prompt": "Read README.md and report in detail."}
     gemini.add(
         FunctionCall("read_file", {"file_path": "README.md"}, "Let me look.", READ_USAGE),
         Text("It says hello.", ANSWER_USAGE),
-        Text("Again.", FOLLOW_UP_USAGE),
+        FunctionCall("invoke_agent", delegate, usage=FOLLOW_UP_USAGE),
+        FunctionCall("complete_task", {"result": {"response": "hello"}}, usage=ANSWER_USAGE),
+        Text("Again.", READ_USAGE),
     )
     run("-p", "What does README.md say?")
-    run("--resume", "latest", "-p", "Once more.")
+    run("--resume", "latest", "-p", "Ask a subagent.")
     import_logs("gemini", path=home / ".gemini", root=fleet_root)
     records = ledger(fleet_root)
-    assert len(records) == 3
+    assert len(records) == 5
+    assert len({r.session for r in records}) == 2
 
     env = gemini_env(home, gemini.base_url, os.environ)
     argv = [ccusage, "gemini", "daily", "--json", "--offline"]
