@@ -155,6 +155,8 @@ def row_of(agent: AgentFold, now: float | None = None) -> dict[str, Any]:
         "output_tokens": usage.output_tokens,
         "total_tokens": usage.total_tokens,
         "cost_usd": round(status.cost_usd, 6),
+        "budget_usd": status.budget_usd,
+        "spent_usd": round(status.spent_usd, 6),
         "pending_approvals": len(status.pending_approvals),
         "notes": status.last_note,
         "annotations": status.annotations,

@@ -63,7 +63,10 @@ def format_tokens(count: int) -> str:
     return f"{count / 1_000_000:.2f}M"
 
 
-def format_cost(cost: float, demo: bool = False) -> str:
+def format_cost(cost: float, demo: bool = False, budget: float | None = None) -> str:
+    """The cost cell; with a budget, the spend that counts against it out of the budget."""
+    if budget is not None:
+        return f"${cost:.4f} / ${budget:.4f}"
     return "demo" if demo and not cost else f"${cost:.4f}"
 
 
@@ -77,12 +80,19 @@ def _cells(row: Row) -> list[str]:
         f"{STATE_ICONS.get(state, '?')} {state}",
         format_elapsed(float(row.get("elapsed_s") or 0)),
         format_tokens(int(row.get("total_tokens") or 0)),
-        format_cost(float(row.get("cost_usd") or 0.0), bool(row.get("demo"))),
+        _cost_cell(row),
         str(row.get("pending_approvals") or 0),
         str(row.get("task") or ""),
         str(row.get("last_action") or ""),
         str(row.get("notes") or ""),
     ]
+
+
+def _cost_cell(row: Row) -> str:
+    budget = row.get("budget_usd")
+    if budget is None:
+        return format_cost(float(row.get("cost_usd") or 0.0), bool(row.get("demo")))
+    return format_cost(float(row.get("spent_usd") or 0.0), budget=float(budget))
 
 
 _TABLE_HEAD = [
@@ -95,7 +105,7 @@ def table_text(rows: Sequence[Row]) -> str:
     """A fixed-width table; long tasks and actions are cut to keep one line per agent."""
     if not rows:
         return "fleetnb: no agents yet"
-    limits = [40, 10, 16, 12, 8, 7, 9, 9, 32, 48, 40]
+    limits = [40, 10, 16, 12, 8, 7, 19, 9, 32, 48, 40]
     lines = [
         [_clip(str(c), limit) for c, limit in zip(_cells(r), limits, strict=True)] for r in rows
     ]

@@ -40,7 +40,8 @@ function fillRow(tr, row) {
   task.title = row.task_full;
   const state = h("td", `fleetnb-state fleetnb-state-${row.state}`);
   state.append(h("span", "fleetnb-icon", STATES[row.state] || "?"), " ", row.state);
-  const cost = row.demo && !row.cost_usd ? "demo" : `$${row.cost_usd.toFixed(4)}`;
+  let cost = row.demo && !row.cost_usd ? "demo" : `$${row.cost_usd.toFixed(4)}`;
+  if (row.budget_usd != null) cost = `$${row.spent_usd.toFixed(4)} / $${row.budget_usd.toFixed(4)}`;
   const approvals = h("td", "fleetnb-num", row.pending_approvals || "");
   if (row.pending_approvals) approvals.classList.add("fleetnb-pending");
   const action = h("td", "fleetnb-action", row.last_action);

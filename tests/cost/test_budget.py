@@ -145,6 +145,7 @@ def test_a_demo_agent_warns_at_80_percent_then_stops_at_its_budget(
     assert status.spent_usd == pytest.approx(sum(costs))
     row = fleet.status().set_index("name").loc[agent.name]
     assert (row["budget_usd"], row["spent_usd"]) == (pytest.approx(budget), status.spent_usd)
+    assert f"${status.spent_usd:.4f} / ${budget:.4f}" in str(fleet)  # the table's cost cell
     with pytest.raises(BudgetError, match=r"agent budget .* is spent"):
         agent.resume("go on")
 
