@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
-from fleetnb.truth.checker import check_paths
-from fleetnb.truth.findings import CheckReport
+if TYPE_CHECKING:
+    from fleetnb.truth.findings import CheckReport
 
 __all__ = ["register_check_command"]
 
@@ -35,6 +36,9 @@ def register_check_command(commands: argparse._SubParsersAction[argparse.Argumen
 
 
 def _check(args: argparse.Namespace) -> int:
+    # Imported here so every other fleetnb command starts without the checker's imports.
+    from fleetnb.truth.checker import check_paths  # noqa: PLC0415
+
     report = check_paths(args.paths, specs=args.spec)
     if args.json:
         print(json.dumps(report.as_json(), indent=2, ensure_ascii=False))

@@ -310,6 +310,8 @@ def _string(node: ast.expr | None, strings: dict[str, str]) -> str | None:
         return strings.get(node.id)
     if isinstance(node, ast.JoinedStr):
         return "".join(_string(part, strings) or HOLE for part in node.values)
+    if isinstance(node, ast.FormattedValue) and node.format_spec is None and node.conversion < 0:
+        return _string(node.value, strings)  # f"{API}/v1/..." with API a known constant
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         left, right = _string(node.left, strings), _string(node.right, strings)
         return None if left is None or right is None else left + right

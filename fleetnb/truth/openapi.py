@@ -33,13 +33,15 @@ class SpecError(FleetError):
     """An OpenAPI document cannot be read, fetched or understood."""
 
 
-def load_openapi(source: str | os.PathLike[str], *, timeout: float = 20.0) -> HttpSurface:
+def load_openapi(
+    source: str | os.PathLike[str], *, timeout: float = 20.0, max_bytes: int = MAX_SPEC_BYTES
+) -> HttpSurface:
     """The surface of the OpenAPI 3 document at ``source`` (a path or an http(s) URL)."""
     text = str(source)
     if text.startswith(("http://", "https://")):
-        raw = _fetch(text, timeout)
+        raw = _fetch(text, timeout, max_bytes)
     else:
-        raw = _read_file(Path(text))
+        raw = _read_file(Path(text), max_bytes)
     digest = hashlib.sha256(raw).hexdigest()
     name = f"openapi-{_SURFACE_FORMAT}-{digest[:32]}.json"
     cached = cache.read_json(name)
@@ -50,12 +52,12 @@ def load_openapi(source: str | os.PathLike[str], *, timeout: float = 20.0) -> Ht
     return surface
 
 
-def _read_file(path: Path) -> bytes:
+def _read_file(path: Path, max_bytes: int) -> bytes:
     try:
         size = path.stat().st_size
-        if size > MAX_SPEC_BYTES:
+        if size > max_bytes:
             raise SpecError(
-                f"{path} is {size} bytes, over the {MAX_SPEC_BYTES}-byte limit "
+                f"{path} is {size} bytes, over the {max_bytes}-byte limit "
                 "for a spec; pass a smaller OpenAPI document"
             )
         return path.read_bytes()
@@ -63,7 +65,7 @@ def _read_file(path: Path) -> bytes:
         raise SpecError(f"cannot read the spec {path}: {exc.strerror}; check the path") from exc
 
 
-def _fetch(url: str, timeout: float) -> bytes:
+def _fetch(url: str, timeout: float, max_bytes: int) -> bytes:
     """The document at ``url``, revalidated by ETag; the cached copy when offline."""
     key = cache.cache_key("spec-url", url)
     meta = cache.read_json(f"url-{key}.json") or {}
@@ -85,8 +87,8 @@ def _fetch(url: str, timeout: float) -> bytes:
             f"fetching the spec {url} returned HTTP {response.status_code}; "
             "check the URL or pass a local file"
         )
-    if len(response.content) > MAX_SPEC_BYTES:
-        raise SpecError(f"the spec at {url} is over the {MAX_SPEC_BYTES}-byte limit")
+    if len(response.content) > max_bytes:
+        raise SpecError(f"the spec at {url} is over the {max_bytes}-byte limit; pass a smaller one")
     try:
         cache.cache_dir().mkdir(parents=True, exist_ok=True)
         body_path.write_bytes(response.content)

@@ -136,15 +136,15 @@ def _same_host(target: str | None, server: str | None) -> bool:
 
 
 def _score(parts: Sequence[str], segments: Sequence[str]) -> int | None:
+    """Literal on literal scores 2; a computed segment fits a slot (1) better than a literal (0)."""
     score = 0
     for part, segment in zip(parts, segments, strict=True):
         if _SLOT.match(part):
-            continue
-        if segment == HOLE:
-            continue  # a computed segment might be this literal; no evidence either way
-        if part != segment:
+            score += segment == HOLE
+        elif segment not in (HOLE, part):
             return None
-        score += 1
+        elif segment != HOLE:
+            score += 2
     return score
 
 

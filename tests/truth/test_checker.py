@@ -1,0 +1,175 @@
+"""Checking code against the real Stripe SDK, OpenAPI specs and installed packages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fleetnb.truth import CheckReport, check_paths, check_source
+
+STRIPE = "from stripe import StripeClient\nclient = StripeClient('sk_test_123')\n"
+
+
+def _kinds(report: CheckReport) -> list[tuple[str, str, str | None]]:
+    return [(f.kind, f.severity, f.suggestion) for f in report.findings]
+
+
+def test_invented_method_suggests_the_real_one() -> None:
+    report = check_source(STRIPE + "client.v1.customers.fetch('cus_123')\n", path="app.py")
+    (finding,) = report.findings
+    assert (finding.kind, finding.suggestion) == ("unknown_method", "retrieve")
+    assert (finding.path, finding.line, finding.column) == ("app.py", 3, 1)
+    assert finding.api == "client.v1.customers.fetch"
+    assert report.calls_checked == 1
+
+
+def test_misspelt_param_and_nested_key() -> None:
+    code = STRIPE + (
+        "client.v1.customers.create(params={'emial': 'a@b.c',\n"
+        "    'address': {'line1': 'x', 'cty': 'Paris'}})\n"
+    )
+    report = check_source(code)
+    assert _kinds(report) == [
+        ("unknown_param", "error", "email"),
+        ("unknown_param", "error", "city"),
+    ]
+    assert (report.findings[1].line, "address.cty" in report.findings[1].message) == (4, True)
+
+
+def test_list_of_dicts_and_required_keys() -> None:
+    code = STRIPE + (
+        "client.v1.payment_intents.create(params={'amount': 100})\n"
+        "client.v1.checkout.sessions.create(params={'mode': 'payment',\n"
+        "    'line_items': [{'price': 'price_1', 'quantity': 1}, {'prise': 'price_2'}]})\n"
+    )
+    found = {(f.kind, f.message.split("`")[-2]) for f in check_source(code).findings}
+    assert found == {
+        ("missing_required_param", "currency"),
+        ("unknown_param", "line_items.prise"),
+    }
+
+
+def test_valid_calls_are_not_flagged() -> None:
+    code = STRIPE + (
+        "import stripe\n"
+        "customers = client.v1.customers\n"
+        "customers.create(params={'email': 'a@b.c', 'metadata': {'any': 'key'}})\n"
+        "customers.retrieve('cus_1', params={'expand': ['default_source']})\n"
+        "client.v2.core.events.list(params={'object_id': 'x'})\n"
+        "client.v2.core.event_destinations.create(params={'name': 'n', 'event_payload': 'thin',"
+        " 'type': 'webhook_endpoint', 'enabled_events': ['a']})\n"
+        "client.customers.list()\n"  # deprecated alias of client.v1.customers, still valid
+        "client.v1.customers.list_async()\n"
+        "stripe.Customer.create(email='a@b.c', api_key='sk_test_1')\n"
+        "stripe.checkout.Session.create(mode='payment',"
+        " line_items=[{'price': 'p', 'quantity': 1}])\n"
+        "client.construct_event(payload, header, secret)\n"
+        "client.v1.customers.list().auto_paging_iter()\n"
+    )
+    report = check_source(code)
+    assert report.findings == []
+    assert report.calls_checked == 10
+
+
+def test_legacy_resource_style() -> None:
+    code = "import stripe as s\ns.Customer.create(emial='a@b.c')\ns.Customer.fetch('cus_1')\n"
+    assert _kinds(check_source(code)) == [
+        ("unknown_param", "error", "email"),
+        ("unknown_method", "error", "retrieve"),
+    ]
+
+
+def test_api_params_as_keywords_are_flagged() -> None:
+    report = check_source(STRIPE + "client.v1.customers.create(email='a@b.c')\n")
+    assert _kinds(report) == [("unknown_param", "error", "params")]
+
+
+def test_unresolvable_calls_are_counted_never_flagged() -> None:
+    code = STRIPE + (
+        "getattr(client.v1, name).create()\n"
+        "client.v1.customers.create(params=built_elsewhere)\n"
+        "client.v1.customers.create(params={**base, 'email': 'x'})\n"
+        "services[0].create()\n"
+    )
+    report = check_source(code)
+    assert report.findings == []
+    assert report.calls_unresolved == 1
+    assert report.calls_checked == 2
+
+
+def test_raw_http_to_stripe() -> None:
+    code = (
+        "import httpx, requests\n"
+        "API = 'https://api.stripe.com'\n"
+        "httpx.post(f'https://api.stripe.com/v1/customers/{cid}/fetch')\n"
+        "httpx.post('https://api.stripe.com/v1/refunds/create')\n"
+        "requests.delete(API + '/v1/charges')\n"
+        "httpx.post(f'{API}/v1/customers/{cid}', data={'email': 'x'})\n"
+        "httpx.post('https://api.stripe.com/v1/checkout/sessions',"
+        " data={'mode': 'payment', 'line_items[0][price]': 'p', 'expand[]': 'x'})\n"
+        "httpx.get('https://api.stripe.com/v1/customers?limit=3&emial=x')\n"
+        "httpx.get(url)\n"
+        "httpx.get('https://example.org/anything')\n"
+    )
+    report = check_source(code)
+    assert [(f.line, f.kind, f.severity) for f in report.findings] == [
+        (3, "unknown_endpoint", "error"),
+        (4, "unknown_endpoint", "warning"),
+        (5, "wrong_verb", "error"),
+        (8, "unknown_param", "error"),
+    ]
+    assert report.findings[0].suggestion == "/v1/customers/{customer}"
+    assert report.calls_checked == 6
+    assert report.calls_unresolved == 2  # a URL in a variable, a host no index knows
+
+
+def test_raw_http_against_an_openapi_spec(billing_spec: Path) -> None:
+    code = (
+        "import httpx\n"
+        "with httpx.Client(base_url='https://api.billing.test/v1') as http:\n"
+        "    http.post('/customers', data={'email': 'a', 'address[cty]': 'x'})\n"
+        "    http.post('/customers', data={'name': 'n'})\n"
+        "    http.get('/customers/search?query=x')\n"
+        "    http.put(f'/customers/{cid}')\n"
+        "    http.post('/checkout/sessions', data={'mode': 'payment',"
+        " 'line_items[0][price]': 'p', 'line_items[0][quantity]': 1, 'expand[]': 'a',"
+        " 'metadata[order]': '7'})\n"
+        "    http.delete(f'/customers/{cid}')\n"
+        "    http.get('/refunds/create')\n"
+    )
+    report = check_source(code, specs=[billing_spec])
+    assert [(f.line, f.kind, f.severity, f.suggestion) for f in report.findings] == [
+        (3, "unknown_param", "error", "city"),
+        (4, "missing_required_param", "error", None),
+        (6, "wrong_verb", "error", None),
+        (9, "unknown_endpoint", "warning", "/refunds"),
+    ]
+
+
+def test_installed_packages_by_introspection() -> None:
+    code = "import os\nimport os.path\nos.makedirs('d', exist_ok=True, mod=1)\nos.path.jion('a')\n"
+    assert _kinds(check_source(code)) == [
+        ("unknown_param", "error", "mode"),
+        ("unknown_method", "error", "join"),
+    ]
+
+
+def test_bad_inputs_are_problems_not_crashes(tmp_path: Path, billing_spec: Path) -> None:
+    (tmp_path / "broken.py").write_text("def broken(:\n")
+    (tmp_path / "blob.py").write_bytes(b"\x00\x01\x02" * 100)
+    (tmp_path / "latin.py").write_bytes(b"x = '\xe9'\n")
+    (tmp_path / "huge.py").write_text("x = 1\n" * (10 * 1024 * 1024 // 6 + 1))
+    (tmp_path / "bad_spec.yaml").write_text("openapi: 3.0.0\n")
+    (tmp_path / "good.py").write_text(STRIPE + "client.v1.customers.fetch('c')\n")
+    report = check_paths([tmp_path, tmp_path / "missing.py"], specs=[tmp_path / "bad_spec.yaml"])
+    text = "\n".join(report.problems)
+    for expected in ("does not parse", "binary content", "not UTF-8", "byte limit",
+                     "no `paths`", "no such file"):  # fmt: skip
+        assert expected in text
+    assert _kinds(report) == [("unknown_method", "error", "retrieve")]
+
+
+def test_other_languages_are_reported_until_they_have_an_extractor(tmp_path: Path) -> None:
+    (tmp_path / "app.ts").write_text("fetch('/x')\n")
+    assert "no extractor" in check_paths([tmp_path / "app.ts"]).problems[0]
+    assert check_paths([tmp_path]).problems == []  # walking a directory skips them quietly
+    assert "no extractor" in check_source("x", "typescript").problems[0]
