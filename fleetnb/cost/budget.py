@@ -163,7 +163,9 @@ class BudgetKeeper:
             found.append(("agent", None, own.budget_usd, own.spent_usd))
         fleet = read_fleet_budget(self.store) if own.fleet_budget else None
         if fleet is not None and fleet.id == own.fleet_budget:
-            statuses = [self._status(record.id) for record in self.store.agents()]
+            # The launch config names the fleet budget too: fold only the agents it covers.
+            covered = [r for r in self.store.agents() if r.config.get("fleet_budget") == fleet.id]
+            statuses = [self._status(record.id) for record in covered]
             found.append(("fleet", fleet.id, fleet.budget_usd, fleet_spent(fleet, statuses)))
         return found
 
