@@ -19,7 +19,6 @@ from fleetnb.errors import FleetError
 from fleetnb.events import Event, State
 from fleetnb.fleet import APPROVAL_MODES, Fleet
 from fleetnb.quickstart import run_quickstart
-from fleetnb.truth.cli import register_check_command
 
 __all__ = ["main"]
 
@@ -32,7 +31,7 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_AGENT_FAILED = 0, 1, 2, 3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    parser = _parser(cost_only=_command_of(argv) == "cost")
     args = parser.parse_args(argv)
     try:
         result: int = args.handler(args)
@@ -44,10 +43,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - a flat list of subcommands reads best
+def _command_of(argv: Sequence[str] | None) -> str | None:
+    """The command named in ``argv``, found without building every command's parser."""
+    first = argparse.ArgumentParser(add_help=False)
+    first.add_argument("--root")
+    first.add_argument("command", nargs="?")
+    return first.parse_known_args(argv)[0].command  # type: ignore[no-any-return]
+
+
+def _parser(cost_only: bool = False) -> argparse.ArgumentParser:  # noqa: PLR0915 - a flat list
     parser = argparse.ArgumentParser(prog="fleetnb", description=__doc__.splitlines()[0])
     parser.add_argument("--root", help="the fleet's root directory (default: $FLEETNB_HOME or .)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    if cost_only:  # `fleetnb cost` runs on every prompt for some: skip the other commands' imports
+        register_cost_commands(commands)
+        return parser
 
     launch = _command(commands, "launch", "start an agent on a task", _launch)
     launch.add_argument("task")
@@ -113,6 +123,8 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - a flat list of subc
     quick = _command(commands, "quickstart", "run the demo fleet (no API key)", _quickstart)
     quick.add_argument("--dir", default="fleetnb-quickstart", help="scratch repo to work in")
     register_cost_commands(commands)
+    from fleetnb.truth.cli import register_check_command  # noqa: PLC0415  # loads an HTTP stack
+
     register_check_command(commands)
     return parser
 
