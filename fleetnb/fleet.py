@@ -32,7 +32,7 @@ from fleetnb.cost.budget import (
     read_fleet_budget,
     write_fleet_budget,
 )
-from fleetnb.cost.rates import load_overrides
+from fleetnb.cost.rates import default_overrides, load_overrides
 from fleetnb.errors import (
     ApprovalError,
     BadWorkingDirectoryError,
@@ -121,6 +121,8 @@ class Fleet:
         """
         budget = check_budget(budget_usd) if budget_usd is not None else None
         fleet_budget = self._unspent_fleet_budget("launch an agent")
+        if self.prices is None:
+            default_overrides(self.root)  # the runner prices with it: fail here, not there
         chosen = self._policy_for(approvals, policy)
         record = self._prepare(
             task=task, harness_name=harness, cwd=cwd, model=model, name=name, env=env,

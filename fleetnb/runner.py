@@ -113,17 +113,20 @@ class AgentRunner:
         )
         return {"model": model, "cost_usd": price.cost_usd, "priced_by": price.priced_by}
 
-    def _weigh_budgets(self) -> None:
-        """At a turn boundary: warn at 80 % of a budget, stop at 100 % like a stop request."""
+    def _weigh_budgets(self) -> bool:
+        """At a turn boundary: warn at 80 % of a budget, stop at 100 % like a stop
+        request. True when a budget is spent."""
         verdict = self._budgets.check()
         for warning in verdict.warnings:
             self.store.append(self.record.id, EventKind.BUDGET_WARNING, self._labelled(warning))
-        if verdict.stop is None or self._stop is not None:
-            return
-        stop = {"by": "budget", "reason": "budget", **verdict.stop}
-        self.store.append(self.record.id, EventKind.STOP_REQUESTED, self._labelled(stop))
-        if self._work is not None:
-            self._halt(self._work, _Stop("stopped", "budget"))
+        if verdict.stop is None:
+            return False
+        if self._stop is None:
+            stop = {"by": "budget", "reason": "budget", **verdict.stop}
+            self.store.append(self.record.id, EventKind.STOP_REQUESTED, self._labelled(stop))
+            if self._work is not None:
+                self._halt(self._work, _Stop("stopped", "budget"))
+        return True
 
     def _labelled(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         """Every event of a demo agent says so, wherever it is shown later."""
@@ -212,7 +215,10 @@ class AgentRunner:
         self, kind: str, payload: Mapping[str, Any], work: asyncio.Future[Outcome]
     ) -> None:
         if kind == EventKind.USER_MESSAGE:
-            self._messages.put_nowait(str(payload.get("text", "")))
+            # Another agent may have spent the fleet budget while this one idled:
+            # stop before the message costs another model call.
+            if not self._weigh_budgets():
+                self._messages.put_nowait(str(payload.get("text", "")))
         elif kind == EventKind.STOP_REQUESTED:
             self._halt(work, _Stop("stopped", str(payload.get("reason") or "stop requested")))
         elif kind == EventKind.APPROVAL_DECIDED:

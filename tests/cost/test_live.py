@@ -118,12 +118,24 @@ def test_price_overrides_from_the_fleet_file_or_prices_argument(tmp_path: Path, 
             each.close()
 
 
-def test_a_malformed_price_file_is_refused_before_the_store_exists(tmp_path: Path) -> None:
+def test_a_malformed_price_file_is_refused_before_anything_is_written(
+    tmp_path: Path, repo: Path
+) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('[models."x"]\ninput = "cheap"\noutput = 1\n')
     with pytest.raises(fleetnb.FleetError, match="input must be a number"):
         fleetnb.Fleet(tmp_path / "root", prices=bad)
     assert not (tmp_path / "root").exists()
+
+    root = tmp_path / "other"
+    fleet = fleetnb.Fleet(root)
+    try:
+        (root / OVERRIDES_FILE).write_bytes(bad.read_bytes())  # the fleet's own file
+        with pytest.raises(fleetnb.FleetError, match="input must be a number"):
+            fleet.launch("a", harness="demo", cwd=repo)
+        assert fleet.store.agents() == []
+    finally:
+        fleet.close()
 
 
 # -- the real CLIs ---------------------------------------------------------------------
