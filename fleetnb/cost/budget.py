@@ -11,8 +11,9 @@ launched after that.
 Spend is :attr:`fleetnb.events.AgentStatus.spent_usd`: the harness's own figure
 when it reports one, plus fleetnb's price of the usage since, so a turn counts
 before its harness reports it. The runner checks after every ``usage`` and
-``turn_finished`` event (:class:`BudgetKeeper`): at 80 % it records one
-``budget_warning`` per budget, at 100 % it stops the agent like a stop request.
+``turn_finished`` event, and before it hands a follow-up message to the agent
+(:class:`BudgetKeeper`): at 80 % it records one ``budget_warning`` per budget,
+at 100 % it stops the agent like a stop request, with reason "budget".
 Two runners crossing 80 % of the fleet budget in the same instant may each
 record the fleet warning once.
 """
