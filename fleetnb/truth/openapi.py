@@ -14,9 +14,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx
-import yaml
-
 from fleetnb.errors import FleetError
 from fleetnb.truth import cache
 from fleetnb.truth.routes import HttpSurface, Operation
@@ -67,6 +64,8 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
 
 def _fetch(url: str, timeout: float, max_bytes: int) -> bytes:
     """The document at ``url``, revalidated by ETag; the cached copy when offline."""
+    import httpx  # noqa: PLC0415 - only URL specs need it; `fleetnb check` starts faster
+
     key = cache.cache_key("spec-url", url)
     meta = cache.read_json(f"url-{key}.json") or {}
     body_path = cache.cache_dir() / f"url-{key}.body"
@@ -99,6 +98,8 @@ def _fetch(url: str, timeout: float, max_bytes: int) -> bytes:
 
 
 def _parse(raw: bytes, source: str) -> Mapping[str, Any]:
+    import yaml  # noqa: PLC0415 - specs cached as built surfaces never need parsing again
+
     try:
         text = raw.decode("utf-8")
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -70,11 +70,18 @@ class HttpSurface:
     name: str
     servers: tuple[str, ...]  # base URLs, e.g. "https://api.stripe.com"
     operations: list[Operation]
-    shapes: dict[str, Shape]
+    shapes: Mapping[str, Shape]
     _by_length: dict[int, list[tuple[list[str], str]]] = dataclasses.field(
         default_factory=dict, init=False, repr=False
     )
     _templates: dict[str, list[Operation]] = dataclasses.field(
+        default_factory=dict, init=False, repr=False
+    )
+    _normal_all: dict[str, str] = dataclasses.field(default_factory=dict, init=False, repr=False)
+    _normal: dict[tuple[str, ...], dict[str, str]] = dataclasses.field(
+        default_factory=dict, init=False, repr=False
+    )
+    _suggestions: dict[str, str | None] = dataclasses.field(
         default_factory=dict, init=False, repr=False
     )
 
@@ -84,6 +91,9 @@ class HttpSurface:
         for template in self._templates:
             parts = split_path(template)
             self._by_length.setdefault(len(parts), []).append((parts, template))
+            normal = re.sub(r"\{[^}]*\}", "{}", template)
+            self._normal_all[normal] = template
+            self._normal.setdefault(tuple(parts[:2]), {})[normal] = template
 
     def relative_path(self, url: str) -> str | None:
         """The path of ``url`` below one of this surface's servers, or None if not ours."""
@@ -117,10 +127,17 @@ class HttpSurface:
         )
 
     def _closest(self, segments: Sequence[str]) -> str | None:
+        """The nearest template, among those under the same first segments when any are.
+
+        Memoized per path: a generated file repeats the same invented URL many times,
+        and comparing against every template of a large API is the slow part.
+        """
         shown = "/" + "/".join("{}" if s == HOLE else s for s in segments)
-        normal = {re.sub(r"\{[^}]*\}", "{}", t): t for t in self._templates}
-        found = closest(shown, normal)
-        return normal[found] if found else None
+        if shown not in self._suggestions:
+            normal = self._normal.get(tuple(segments[:2])) or self._normal_all
+            found = closest(shown, normal)
+            self._suggestions[shown] = normal[found] if found else None
+        return self._suggestions[shown]
 
     def _literal_alternative(self, segments: Sequence[str]) -> str | None:
         """For ``/v1/refunds/create``: the parent collection ``/v1/refunds`` if it exists."""

@@ -18,6 +18,7 @@ __all__ = [
     "KeyNode",
     "KeyProblem",
     "KeyTree",
+    "LazyShapes",
     "Shape",
     "ShapeTable",
     "check_keys",
@@ -50,6 +51,33 @@ class Shape:
 
 
 ShapeTable = Mapping[str, Shape]
+
+
+class LazyShapes(Mapping[str, Shape]):
+    """Shapes read from a JSON cache, each built on first use.
+
+    A large SDK has thousands of shapes and a check touches a few dozen; building
+    them all would cost more than the check itself.
+    """
+
+    def __init__(self, raw: Mapping[str, Mapping[str, Any]]) -> None:
+        self._raw = raw
+        self._built: dict[str, Shape] = {}
+
+    def __getitem__(self, name: str) -> Shape:
+        shape = self._built.get(name)
+        if shape is None:
+            shape = self._built[name] = Shape.from_json(self._raw[name])
+        return shape
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._raw
 
 
 @dataclasses.dataclass(slots=True)

@@ -26,7 +26,7 @@ from typing import Any
 
 from fleetnb.truth import cache
 from fleetnb.truth.routes import HttpSurface, Operation
-from fleetnb.truth.shapes import Shape
+from fleetnb.truth.shapes import LazyShapes, Shape
 
 __all__ = ["StripeIndex", "StripeMethod", "StripeService", "load_stripe_index", "stripe_version"]
 
@@ -68,7 +68,7 @@ class StripeIndex:
 
     version: str
     services: dict[str, StripeService]
-    shapes: dict[str, Shape]
+    shapes: Mapping[str, Shape]
     build_seconds: float
     from_cache: bool = False
 
@@ -115,7 +115,7 @@ class StripeIndex:
             )
             for key, value in data["services"].items()
         }
-        shapes = {name: Shape.from_json(shape) for name, shape in data["shapes"].items()}
+        shapes = LazyShapes(data["shapes"])
         return cls(data["version"], services, shapes, data["build_seconds"], from_cache=True)
 
 
