@@ -81,8 +81,9 @@ def gemini() -> Iterator[FakeGemini]:
 def run(gemini_cli: str, gemini: FakeGemini, home: Path, work: Path) -> Run:
     """One headless ``gemini -p`` run in ``work`` against the fake; returns its JSON result."""
 
-    def run_gemini(*args: str) -> dict[str, Any]:
-        argv = [gemini_cli, *args, "-m", DEFAULT_MODEL, "--output-format", "json"]
+    def run_gemini(*args: str, model: str | None = DEFAULT_MODEL) -> dict[str, Any]:
+        pinned = ["-m", model] if model else []
+        argv = [gemini_cli, *args, *pinned, "--output-format", "json"]
         env = gemini_env(home, gemini.base_url, os.environ)
         done = subprocess.run(
             argv, cwd=work, env=env, capture_output=True, text=True, timeout=90, check=False
@@ -209,6 +210,25 @@ def test_a_subagents_spend_is_imported_from_its_own_chat(
     }
     roles = result["stats"]["models"][DEFAULT_MODEL]["roles"]
     assert roles["subagent"]["tokens"]["input"] == expected(FOLLOW_UP_USAGE)["input_tokens"]
+
+
+def test_the_routers_own_question_is_not_in_the_chat(
+    run: Run, gemini: FakeGemini, fleet_root: Path, home: Path
+) -> None:
+    # Without -m the CLI first asks a small model to score the task (a plain
+    # generateContent) and picks the turn's model by the score; only the turn
+    # is written to the chat, so no log reader sees the router's tokens.
+    gemini.add(Text("Hi.", READ_USAGE))
+    result = run("-p", "hello", model=None)
+    [side] = [r for r in gemini.requests if not r.turn]
+    [turn] = gemini.turn_requests
+    assert side.path.endswith(":generateContent")
+    assert side.model in result["stats"]["models"]  # the CLI counted it itself
+
+    import_logs("gemini", path=home / ".gemini", root=fleet_root)
+    [record] = ledger(fleet_root)
+    assert record.model == turn.model != side.model
+    assert tokens(record) == expected(READ_USAGE)
 
 
 def test_ccusage_reads_the_same_chats_alike(

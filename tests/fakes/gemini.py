@@ -15,9 +15,13 @@ and an :class:`HttpError` answers a Google API error instead (a 429
 short default text, so a stray extra turn cannot hang a test.
 
 Non-streaming ``:generateContent`` requests (the CLI's own side questions) are
-answered with a default text and never take a script step; ``:countTokens``
-answers a fixed count; anything else is a logged 404.
-:attr:`FakeGemini.requests` records every request for assertions.
+answered without taking a script step: JSON fitting the schema when one is
+asked for, else a default text; ``:countTokens`` answers a fixed count;
+anything else is a logged 404. :attr:`FakeGemini.requests` records every
+request for assertions. gemini 0.61.0 with ``-m`` calls nothing but
+``:streamGenerateContent`` (checked by logging); without ``-m`` it first asks
+``gemini-3.5-flash-lite:generateContent`` for a complexity score and routes the
+turn by it (score 1 goes to ``gemini-3.8-flash``).
 
 Bounded: at most ``max_requests`` requests are answered, bodies are capped, and
 a stall ends on :meth:`FakeGemini.release`, :meth:`FakeGemini.stop` or after
@@ -298,7 +302,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif request.turn:
             self._respond(self.fake._next_reply(), request)
         elif request.path.endswith(":generateContent"):
-            self._json(200, _response(Text("Fake side answer.", FakeUsage(10, 5)), request, True))
+            self._json(200, _response(_side_answer(body), request, last=True))
         elif request.path.endswith(":countTokens"):
             self._json(200, {"totalTokens": 100})
         else:
@@ -348,6 +352,31 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:  # the CLI hung up (stopped or killed); nothing to tell
             return False
         return True
+
+
+def _side_answer(body: Any) -> Text:
+    """The answer to one of the CLI's own questions: JSON when a schema is asked for.
+
+    Without ``-m`` the CLI first asks a small model to score the task's
+    complexity (``complexity_reasoning``, ``complexity_score``) and retries until
+    the answer parses, so a fixed sentence would stall it.
+    """
+    config = body.get("generationConfig") if isinstance(body, Mapping) else None
+    schema = (config or {}).get("responseJsonSchema") or (config or {}).get("responseSchema")
+    text = json.dumps(_instance(schema)) if isinstance(schema, Mapping) else "Fake side answer."
+    return Text(text, FakeUsage(10, 5))
+
+
+def _instance(schema: Mapping[str, Any]) -> Any:
+    """The smallest value a JSON schema accepts (first enum value, required fields only)."""
+    if schema.get("enum"):
+        return schema["enum"][0]
+    kind = str(schema.get("type", "object")).lower()
+    if kind == "object":
+        properties = schema.get("properties") or {}
+        return {name: _instance(properties.get(name) or {}) for name in schema.get("required", [])}
+    simple: dict[str, Any] = {"string": "fake", "integer": 1, "number": 1, "boolean": False}
+    return [] if kind == "array" else simple.get(kind)
 
 
 def _chunks(
