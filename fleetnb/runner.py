@@ -3,10 +3,11 @@
 Started by :meth:`fleetnb.Fleet.launch` as ``python -m fleetnb.runner DB AGENT_ID``
 in a new session, so it outlives the kernel that launched it. It runs the
 harness, writes every event to the store, polls the store for what the kernel
-writes (follow-up messages, stops, approval decisions), and records exactly one
-``agent_finished`` event however the agent ends. A runner killed with SIGKILL
-cannot write that event; readers notice the dead process and record
-``runner_lost`` for it (see :mod:`fleetnb.liveness`).
+writes (follow-up messages, stops, approval decisions), prices every usage
+event and stops the agent once a budget is spent (:mod:`fleetnb.cost.budget`),
+and records exactly one ``agent_finished`` event however the agent ends. A
+runner killed with SIGKILL cannot write that event; readers notice the dead
+process and record ``runner_lost`` for it (see :mod:`fleetnb.liveness`).
 """
 
 from __future__ import annotations
