@@ -33,6 +33,11 @@ from fleetnb.store import _connect, _retry_busy
 
 __all__ = ["FileState", "Ledger"]
 
+# A write transaction per this many queued records or files: few enough commits to
+# cost little, small enough batches to keep memory flat.
+_FLUSH_RECORDS = 20_000
+_FLUSH_FILES = 500
+
 _TOTAL = "{t}.input_tokens + {t}.output_tokens + {t}.cache_write_tokens + {t}.cache_read_tokens"
 _USAGE_COLUMNS = (
     "key, source, ts, session, project, model, input_tokens, output_tokens,"
@@ -84,6 +89,8 @@ class Ledger:
         self.path = Path(path)
         self._overrides = overrides
         self._cards: dict[tuple[str, str | None], RateCard] = {}
+        self._pending: list[tuple[tuple[Any, ...], list[UsageRecord], list[LimitHit]]] = []
+        self._pending_records = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = _connect(self.path)
@@ -97,16 +104,23 @@ class Ledger:
             ) from exc
 
     def close(self) -> None:
-        self._conn.close()
+        """Write what is queued and close."""
+        try:
+            self.flush()
+        finally:
+            self._conn.close()
 
     def __enter__(self) -> Ledger:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        if kind is not None:
+            self._pending = []  # a failed import keeps what it wrote, never half a batch
         self.close()
 
     def file_states(self, source: str) -> dict[str, FileState]:
         """Every file of ``source`` imported before, by path."""
+        self.flush()
         rows = self._conn.execute(
             "SELECT id, source, path, device, inode, size, mtime_ns, offset, head, state"
             " FROM log_files WHERE source = ?",
@@ -123,9 +137,14 @@ class Ledger:
         chunk: LogChunk,
         *,
         reset: bool = False,
-    ) -> int:
-        """Write one batch of ``path`` and its new offset; ``reset`` (a rotated file, or a
-        whole-document format) first drops what earlier imports read from it."""
+    ) -> None:
+        """Queue one batch of ``path`` and its new offset; ``reset`` (a rotated file, or a
+        whole-document format) first drops what earlier imports read from it.
+
+        Batches are written together, a few thousand records per transaction (one
+        commit per small file would cost more than parsing it); :meth:`flush` writes
+        what is queued. Offsets and records always land in the same transaction.
+        """
         skipped = sum(n for reason, n in chunk.skipped.items() if reason != "incomplete_last_line")
         file_row = (
             source,
@@ -141,17 +160,41 @@ class Ledger:
             time.time(),
             reset or chunk.rewrite,
         )
+        self._pending.append((file_row, chunk.records, chunk.limits))
+        self._pending_records += len(chunk.records) + len(chunk.limits)
+        if self._pending_records >= _FLUSH_RECORDS or len(self._pending) >= _FLUSH_FILES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every queued batch in one transaction."""
+        if not self._pending:
+            return
+        pending, self._pending, self._pending_records = self._pending, [], 0
         with self._write() as conn:
-            (file_id,) = conn.execute(_UPSERT_FILE, file_row).fetchone()
-            if reset or chunk.rewrite:
-                conn.execute("DELETE FROM usage_records WHERE file_id = ?", (file_id,))
-                conn.execute("DELETE FROM limit_hits WHERE file_id = ?", (file_id,))
-            conn.executemany(_UPSERT_USAGE, self._usage_rows(chunk.records, file_id))
-            conn.executemany(_INSERT_LIMIT, _limit_rows(chunk.limits, file_id))
-        return int(file_id)
+            owners = []
+            for file_row, _, _ in pending:
+                (file_id,) = conn.execute(_UPSERT_FILE, file_row).fetchone()
+                if file_row[-1]:
+                    conn.execute("DELETE FROM usage_records WHERE file_id = ?", (file_id,))
+                    conn.execute("DELETE FROM limit_hits WHERE file_id = ?", (file_id,))
+                owners.append(file_id)
+            batches = list(zip(owners, pending, strict=True))
+            conn.executemany(
+                _UPSERT_USAGE,
+                (
+                    row
+                    for file_id, (_, records, _) in batches
+                    for row in self._rows(records, file_id)
+                ),
+            )
+            conn.executemany(
+                _INSERT_LIMIT,
+                (row for file_id, (_, _, hits) in batches for row in _limit_rows(hits, file_id)),
+            )
 
     def usage(self, source: str | None = None) -> list[UsageRecord]:
         """The records kept, oldest first (for tests and small ledgers; reports use SQL)."""
+        self.flush()
         rows = self._conn.execute(
             "SELECT source, key, ts, session, project, model, input_tokens, output_tokens,"
             " cache_write_tokens, cache_write_1h_tokens, cache_read_tokens, reasoning_tokens,"
@@ -161,6 +204,7 @@ class Ledger:
         return [_unqualified(UsageRecord(*row)) for row in rows]
 
     def limits(self, source: str | None = None) -> list[LimitHit]:
+        self.flush()
         rows = self._conn.execute(
             "SELECT source, key, ts, session, message, resets_at, window_minutes FROM limit_hits"
             " WHERE ? IS NULL OR source = ? ORDER BY ts, key",
@@ -168,9 +212,7 @@ class Ledger:
         ).fetchall()
         return [_unqualified(LimitHit(*row)) for row in rows]
 
-    def _usage_rows(
-        self, records: Sequence[UsageRecord], file_id: int
-    ) -> Iterator[tuple[Any, ...]]:
+    def _rows(self, records: Sequence[UsageRecord], file_id: int) -> Iterator[tuple[Any, ...]]:
         for r in records:
             card = self._card(r.source, r.model)
             cost = card.cost(

@@ -29,6 +29,7 @@ __all__ = [
     "LogChunk",
     "LogFormat",
     "UnknownLogSourceError",
+    "complete_block",
     "complete_lines",
     "log_format",
     "log_sources",
@@ -112,14 +113,24 @@ def log_format(source: str) -> LogFormat:
 
 
 def complete_lines(
-    path: Path, start: int, budget: int = CHUNK_BYTES
+    path: Path, start: int, budget: int = CHUNK_BYTES, max_line: int = MAX_LINE_BYTES
 ) -> tuple[list[bytes], int, dict[str, int]]:
+    """The complete lines of ``path`` from ``start`` (without their newlines); see
+    :func:`complete_block`."""
+    block, end, skipped = complete_block(path, start, budget, max_line)
+    return (block[:-1].split(b"\n") if block else []), end, skipped
+
+
+def complete_block(
+    path: Path, start: int, budget: int = CHUNK_BYTES, max_line: int = MAX_LINE_BYTES
+) -> tuple[bytes, int, dict[str, int]]:
     """The complete lines of ``path`` from ``start``, about ``budget`` bytes of them.
 
-    Returns the lines (without their newlines), the offset just after the last
-    one, and skip counts: a final line with no newline is left for the next
-    read and counted as ``incomplete_last_line``; a line longer than
-    :data:`MAX_LINE_BYTES` is passed over as ``line_too_long``.
+    Returns them as one block ending in a newline (empty at the end of the file),
+    the offset just after it, and skip counts: a final line with no newline is
+    left for the next read and counted as ``incomplete_last_line``; a line longer
+    than ``max_line`` is passed over as ``line_too_long``. A line longer than
+    ``budget`` comes whole, alone.
     """
     with open(path, "rb") as handle:
         handle.seek(start)
@@ -129,31 +140,31 @@ def complete_lines(
             skipped = {}
             if len(data) < budget and cut < len(data) - 1:
                 skipped["incomplete_last_line"] = 1
-            return data[:cut].split(b"\n"), start + cut + 1, skipped
+            return data[: cut + 1], start + cut + 1, skipped
         if not data:
-            return [], start, {}
-        return _long_line(handle, data, start, budget)
+            return b"", start, {}
+        return _long_line(handle, data, start, budget, max_line)
 
 
 def _long_line(
-    handle: BinaryIO, head: bytes, start: int, budget: int
-) -> tuple[list[bytes], int, dict[str, int]]:
+    handle: BinaryIO, head: bytes, start: int, budget: int, max_line: int
+) -> tuple[bytes, int, dict[str, int]]:
     """A line longer than ``budget``: read it whole, or pass over it when beyond the cap."""
     parts = [head]
     size = len(head)
     while True:
         more = handle.read(budget)
         if not more:
-            return [], start, {"incomplete_last_line": 1}
+            return b"", start, {"incomplete_last_line": 1}
         cut = more.find(b"\n")
         if cut >= 0:
             size += cut + 1
-            if size > MAX_LINE_BYTES:
-                return [], start + size, {"line_too_long": 1}
-            parts.append(more[:cut])
-            return [b"".join(parts)], start + size, {}
+            if size > max_line:
+                return b"", start + size, {"line_too_long": 1}
+            parts.append(more[: cut + 1])
+            return b"".join(parts), start + size, {}
         size += len(more)
-        if size <= MAX_LINE_BYTES:
+        if size <= max_line:
             parts.append(more)
         elif parts:
             parts = []  # over the cap: stop keeping it, keep looking for its end
