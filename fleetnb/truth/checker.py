@@ -227,7 +227,9 @@ class _File:
                 return
             self._resolved(self._stripe(index, call))
         elif top not in HTTP_MODULES:
-            subs = tuple(sorted(m for m in self.calls_imports_of(top) if m != top))
+            # `import a.b` binds `a`: the child must import a.b too, as the code does.
+            imported = self.calls.modules | {c.root for c in self.calls.module_calls}
+            subs = tuple(sorted(m for m in imported if m.split(".")[0] == top and m != top))
             package = self.checker.package(top, subs)
             if package is None:
                 return  # the project's own module: not an API surface
@@ -235,9 +237,6 @@ class _File:
                 p for p in package.problems if p not in self.report.problems
             )
             self._resolved(_PackageWalk(self, package, call).run())
-
-    def calls_imports_of(self, top: str) -> set[str]:
-        return {c.root for c in self.calls.module_calls if c.root.split(".")[0] == top}
 
     def _stripe(self, index: StripeIndex, call: ModuleCall) -> bool:
         key = "client" if call.root == STRIPE_CLIENT else call.root

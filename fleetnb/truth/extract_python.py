@@ -75,7 +75,8 @@ class PythonCalls:
     module_calls: list[ModuleCall] = dataclasses.field(default_factory=list)
     http_calls: list[HttpCall] = dataclasses.field(default_factory=list)
     unresolved: list[Unresolved] = dataclasses.field(default_factory=list)
-    imports: set[str] = dataclasses.field(default_factory=set)
+    imports: set[str] = dataclasses.field(default_factory=set)  # top-level names
+    modules: set[str] = dataclasses.field(default_factory=set)  # every dotted module imported
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -106,6 +107,7 @@ class _Visitor(ast.NodeVisitor):
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             self.calls.imports.add(alias.name.split(".")[0])
+            self.calls.modules.add(alias.name)
             if alias.asname:
                 self.names[alias.asname] = _Ref(alias.name)
             else:
@@ -116,6 +118,7 @@ class _Visitor(ast.NodeVisitor):
         if node.level or not node.module:
             return  # relative imports are the project's own code
         self.calls.imports.add(node.module.split(".")[0])
+        self.calls.modules.add(node.module)
         for alias in node.names:
             if alias.name != "*":
                 self.names[alias.asname or alias.name] = _Ref(node.module, (alias.name,))

@@ -173,3 +173,68 @@ def test_other_languages_are_reported_until_they_have_an_extractor(tmp_path: Pat
     assert "no extractor" in check_paths([tmp_path / "app.ts"]).problems[0]
     assert check_paths([tmp_path]).problems == []  # walking a directory skips them quietly
     assert "no extractor" in check_source("x", "typescript").problems[0]
+
+
+def test_common_real_world_stripe_calls_are_not_flagged() -> None:
+    code = (
+        "import stripe\nfrom stripe import StripeClient\n"
+        "stripe.api_key = 'sk_test'\n"
+        "stripe.Webhook.construct_event(payload, sig, secret)\n"
+        "stripe.PaymentIntent.create(amount=100, currency='usd',"
+        " automatic_payment_methods={'enabled': True})\n"
+        "stripe.checkout.Session.retrieve('cs_1', expand=['line_items'])\n"
+        "stripe.Subscription.modify('sub_1', items=[{'id': 'si_1', 'price': 'p'}])\n"
+        "stripe.billing_portal.Session.create(customer='cus_1', return_url='x')\n"
+        "stripe.Customer.list(limit=3).auto_paging_iter()\n"
+        "stripe.Customer.list_payment_methods('cus_1', type='card')\n"
+        "stripe.PaymentMethod.attach('pm_1', customer='cus_1')\n"
+        "stripe.Price.create(product='p', unit_amount=1, currency='usd',"
+        " recurring={'interval': 'month'})\n"
+        "stripe.Account.create(type='express',"
+        " capabilities={'card_payments': {'requested': True}})\n"
+        "stripe.Product.search(query='active:\\'true\\'')\n"
+        "stripe.StripeError('x')\n"
+        "client = StripeClient('sk')\n"
+        "client.v1.subscriptions.update('sub_1', params={'items': [{'id': 'si', 'price': 'p'}]})\n"
+        "client.v1.invoices.create_preview(params={'customer': 'c'})\n"
+        "client.v1.payment_methods.attach('pm', {'customer': 'c'})\n"
+        "client.v1.test_helpers.test_clocks.create(params={'frozen_time': 1})\n"
+        "client.v2.billing.meter_events.create(params={'event_name': 'e', 'payload': {'a': 'b'}})\n"
+        "client.parse_event_notification(payload, sig, secret)\n"
+        "client.v1.customers.list(options={'stripe_account': 'acct'})\n"
+    )
+    report = check_source(code)
+    assert report.findings == []
+    assert report.calls_checked == 18
+    assert report.calls_unresolved == 1  # stripe.Webhook is a helper class, not a resource
+
+
+def test_calls_the_installed_sdk_no_longer_has() -> None:
+    """stripe 16 dropped the upcoming-invoice call and renamed payment_method_types."""
+    code = (
+        "import stripe\nstripe.Invoice.upcoming(customer='cus_1')\n"
+        "stripe.SetupIntent.create(payment_method_types=['card'])\n"
+    )
+    assert _kinds(check_source(code)) == [
+        ("unknown_method", "error", None),
+        ("unknown_param", "error", "allowed_payment_method_types"),
+    ]
+
+
+def test_standard_library_submodules_and_classes_are_not_flagged() -> None:
+    code = (
+        "import xml.dom.minidom\nimport email.mime.text\nfrom os import path\nimport datetime\n"
+        "import json, subprocess, collections\n"
+        "xml.dom.minidom.parseString('<a/>')\n"
+        "email.mime.text.MIMEText('x', _subtype='plain')\n"
+        "path.join('a', 'b')\n"
+        "datetime.datetime.now(tz=None)\n"
+        "datetime.timedelta(days=1, hours=2)\n"
+        "json.loads('{}', object_hook=dict)\n"
+        "subprocess.run(['ls'], capture_output=True, check=True, text=True)\n"
+        "collections.Counter('abc').most_common(1)\n"
+        "datetime.datetime.fromisoformat('2020-01-01')\n"
+    )
+    report = check_source(code)
+    assert report.findings == []
+    assert report.calls_checked == 9
