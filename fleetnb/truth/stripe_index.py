@@ -30,7 +30,7 @@ from fleetnb.truth.shapes import LazyShapes, Shape
 
 __all__ = ["StripeIndex", "StripeMethod", "StripeService", "load_stripe_index", "stripe_version"]
 
-_FORMAT = 1
+_FORMAT = 2
 _IDENT = re.compile(r"[A-Za-z_]\w*")
 _BASES = {
     "api": "https://api.stripe.com",
@@ -218,8 +218,6 @@ class _Builder:
     # -- legacy resources -------------------------------------------------------
 
     def legacy_namespace(self, module: ModuleType, key: str) -> None:
-        import stripe  # noqa: PLC0415
-
         names = set(getattr(module, "_import_map", {})) | {
             n for n in vars(module) if not n.startswith("_")
         }
@@ -240,7 +238,7 @@ class _Builder:
             ):
                 self.legacy_namespace(value, child)
                 children[name] = child
-            elif inspect.isclass(value) and issubclass(value, stripe.StripeObject):
+            elif inspect.isclass(value) and value.__module__.startswith("stripe"):
                 self.legacy_class(value, child)
                 children[name] = child
         self.services[key] = StripeService({}, children, frozenset(names - set(children)))

@@ -72,8 +72,7 @@ def test_the_index_matches_the_real_client_at_run_time(index: StripeIndex) -> No
 
 
 def test_cached_per_version_as_json(truth_cache: Path, index: StripeIndex) -> None:
-    path = truth_cache / f"stripe-1-{stripe_version()}.json"
-    assert path.exists()
+    (path,) = truth_cache.glob(f"stripe-*-{stripe_version()}.json")
     again = StripeIndex.from_json(json.loads(path.read_text()))
     assert again.from_cache
     assert again.services.keys() == index.services.keys()
