@@ -124,7 +124,7 @@ class ClaudeLogs:
     def files(self, root: Path) -> Iterator[Path]:
         projects = root / "projects"
         if projects.is_dir():
-            yield from sorted(projects.rglob("*.jsonl"))
+            yield from (p for p in sorted(projects.rglob("*.jsonl")) if not p.is_dir())
 
     def read(self, path: Path, start: int, state: dict[str, Any]) -> LogChunk:
         block, end, skipped = complete_block(path, start)

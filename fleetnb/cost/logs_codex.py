@@ -116,7 +116,8 @@ class CodexLogs:
     def files(self, root: Path) -> Iterator[Path]:
         for folder in ("sessions", "archived_sessions"):
             if (root / folder).is_dir():
-                yield from sorted((root / folder).rglob("rollout-*.jsonl"))
+                found = sorted((root / folder).rglob("rollout-*.jsonl"))
+                yield from (path for path in found if not path.is_dir())
 
     def read(self, path: Path, start: int, state: dict[str, Any]) -> LogChunk:
         lines, end, skipped = complete_lines(path, start)
