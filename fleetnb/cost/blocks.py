@@ -9,6 +9,12 @@ old; only the active block gets ``burnRate`` (over the time between its first
 and last record) and a ``projection`` to its end, rounded as ccusage rounds
 them (whole minutes and tokens, cents).
 
+Limit hits count as entries, as ccusage counts Claude Code's zero-usage limit
+lines, and the first one of a block gives its ``usageLimitResetTime``. Other
+zero-usage lines (``<synthetic>`` API errors) never reach the ledger, so
+``entries`` and ``actualEndTime`` can fall short of ccusage's by those; tokens,
+costs, models and the blocks themselves are the same.
+
 Left out: ccusage's ``--token-limit`` quota warnings, ``--session-length`` other
 than five hours, ``--order desc`` and ``--recent``/``--active`` (filter the list
 instead), and its ``--mode display`` (costs are always fleetnb's own, priced at
@@ -23,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+import math
 import operator
 import os
 import sqlite3
@@ -53,6 +60,7 @@ class _Block:
     tally: Tally = dataclasses.field(default_factory=Tally)
     entries: int = 0
     models: dict[str, float] = dataclasses.field(default_factory=dict)  # model -> first use
+    limit: tuple[float, float] = (math.inf, math.inf)  # the first limit hit: when, and its reset
 
     @property
     def end(self) -> float:
@@ -60,7 +68,8 @@ class _Block:
 
 
 def _hours(connection: sqlite3.Connection, options: ReportOptions) -> list[tuple[Any, ...]]:
-    """Per hour ``(h - 1, h]`` and model: hour, model, record count, then the tally columns."""
+    """Per hour ``(h - 1, h]`` and model: hour, model, record count, the tally columns, and
+    None; then each limit hit as a row of its own, without a model, ending in its reset."""
     where, params = ("WHERE source = ?", [options.source]) if options.source else ("", [])
     hour = f"(CAST(ts / {_HOUR} AS INTEGER) + (ts > CAST(ts / {_HOUR} AS INTEGER) * {_HOUR}))"
     return connection.execute(
@@ -68,14 +77,24 @@ def _hours(connection: sqlite3.Connection, options: ReportOptions) -> list[tuple
                    SUM(input_tokens), SUM(output_tokens), SUM(cache_write_tokens),
                    SUM(cache_read_tokens), TOTAL(cost_usd), COUNT(*) - COUNT(cost_usd),
                    SUM(CASE WHEN cost_usd IS NULL THEN input_tokens + output_tokens
-                       + cache_write_tokens + cache_read_tokens ELSE 0 END), MIN(ts), MAX(ts)
-            FROM usage_records {where} GROUP BY hour, name ORDER BY hour""",
-        params,
+                       + cache_write_tokens + cache_read_tokens ELSE 0 END), MIN(ts), MAX(ts),
+                   NULL
+            FROM usage_records {where} GROUP BY hour, name
+            UNION ALL
+            SELECT {hour} AS hour, NULL, 1, 0, 0, 0, 0, 0.0, 0, 0, ts, ts, resets_at
+            FROM limit_hits {where}
+            ORDER BY hour""",
+        params * 2,
     ).fetchall()
 
 
 def _walk(rows: list[tuple[Any, ...]]) -> list[_Block]:
-    """The blocks of the hour rows, in time order; gaps are implied between them."""
+    """The blocks of the hour rows, in time order; gaps are implied between them.
+
+    A limit hit is an entry as ccusage counts one (Claude Code logs it as a
+    zero-usage line): it can start or extend a block, and the first one of a
+    block gives its ``usageLimitResetTime``.
+    """
     found: list[_Block] = []
     for _, group in itertools.groupby(rows, key=operator.itemgetter(0)):
         same = list(group)
@@ -84,11 +103,14 @@ def _walk(rows: list[tuple[Any, ...]]) -> list[_Block]:
         if current is None or first > current.end or first - current.tally.last > BLOCK_SECONDS:
             current = _Block(start=first // _HOUR * _HOUR)
             found.append(current)
-        for _, model, count, *sums in same:
+        for _, model, count, *sums, reset in same:
             tally = Tally.of(sums)
             current.tally.add(tally)
             current.entries += count
-            current.models[model] = min(current.models.get(model, tally.first), tally.first)
+            if model is None:
+                current.limit = min(current.limit, (tally.first, reset or math.inf))
+            else:
+                current.models[model] = min(current.models.get(model, tally.first), tally.first)
     return found
 
 
@@ -118,7 +140,7 @@ def _json(block: _Block, now: float) -> dict[str, Any]:
     tally = block.tally
     active = now - tally.last < BLOCK_SECONDS and now < block.end
     burn = _burn_rate(block) if active else None
-    return {
+    row = {
         "id": iso_utc(block.start), "startTime": iso_utc(block.start),
         "endTime": iso_utc(block.end), "actualEndTime": iso_utc(tally.last),
         "isActive": active, "isGap": False, "entries": block.entries,
@@ -127,6 +149,9 @@ def _json(block: _Block, now: float) -> dict[str, Any]:
         "burnRate": burn, "projection": _projection(block, burn, now) if burn else None,
         "unpricedTokens": tally.unpriced_tokens,
     }  # fmt: skip
+    if block.limit[1] != math.inf:
+        row["usageLimitResetTime"] = iso_utc(block.limit[1])
+    return row
 
 
 def _burn_rate(block: _Block) -> dict[str, float] | None:

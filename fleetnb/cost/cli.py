@@ -35,7 +35,7 @@ _Report = Callable[[Any, ReportOptions], dict[str, Any]]
 _REPORTS: dict[str, tuple[_Report, str]] = {
     "daily": (daily_report, "usage and cost per day"),
     "monthly": (monthly_report, "usage and cost per month"),
-    "session": (session_report, "usage and cost per session, latest first"),
+    "session": (session_report, "usage and cost per session, most expensive first"),
     "blocks": (blocks_report, "usage and cost per 5-hour billing block"),
 }
 

@@ -2,7 +2,7 @@
 
 The shapes are those of ``ccusage daily|monthly|session --json`` (20.0.24): the
 same top-level keys (``daily``, ``monthly``, ``session``, ``totals``), field
-names, row order (periods ascending, sessions by last activity descending),
+names, row order (periods ascending, sessions by cost descending),
 ``modelsUsed`` order (sorted for periods, first use for sessions) and
 ``modelBreakdowns`` order (cost descending), with no rounding. ``agent`` is
 ``"all"`` on period rows with the imported sources in ``metadata.agents``, and
@@ -10,6 +10,13 @@ the session's source on session rows, as ccusage prints them. fleetnb adds
 ``unpricedTokens`` (tokens of records no price table knew) to every row and the
 totals; session rows also carry ccusage's Claude-report fields ``sessionId``,
 ``projectPath``, ``firstActivity`` and ``lastActivity``.
+
+Where fleetnb differs on purpose: ``--since``/``--until`` are inclusive local
+days for every report. ccusage 20.0.24's ``session`` keeps a session when its
+last activity falls in [since, until) at midnight UTC, whatever ``--timezone``
+says. Limit hits count as a session's activity, as in ccusage; ``<synthetic>``
+API-error lines are not in the ledger, so a session ending in one reports an
+earlier ``lastActivity`` than ccusage.
 
 Speed matters here: ``fleetnb cost daily`` runs on every prompt of some users.
 SQLite sums the records per local day in one pass, the day computed in SQL from
@@ -203,6 +210,14 @@ class Group:
     sources: set[str] = dataclasses.field(default_factory=set)
     session: str = ""
     project: str = ""
+    first_seen: dict[str, tuple[str, float]] = dataclasses.field(default_factory=dict)
+    # limit hits are activity too (Claude Code logs them as zero-usage lines)
+    hits: tuple[float, float] = (math.inf, -math.inf)
+
+    def span(self) -> tuple[float, float]:
+        """When the group's first and last activity was, limit hits included."""
+        total = self.total()
+        return min(total.first, self.hits[0]), max(total.last, self.hits[1])
 
     def add(self, source: str, model: str, tally: Tally) -> None:
         self.sources.add(source)
@@ -244,23 +259,37 @@ def day_groups(connection: sqlite3.Connection, options: ReportOptions) -> dict[d
 
 
 def session_groups(connection: sqlite3.Connection, options: ReportOptions) -> list[Group]:
-    """Records summed per session and model; sessions whose last activity is in range."""
+    """Records summed per session and model; sessions whose last activity is in range,
+    the most expensive first."""
     where, params = _where(options)
     rows = connection.execute(
-        f"""SELECT source, session, MAX(project), COALESCE(model, 'unknown') AS name, {_SUMS}
-            FROM usage_records {where} GROUP BY source, session, name""",
+        f"""SELECT source, session, MAX(project), COALESCE(model, 'unknown') AS name, file_id,
+                   {_SUMS}
+            FROM usage_records {where} GROUP BY source, session, name, file_id""",
         params,
     )
+    paths = dict(connection.execute("SELECT id, path FROM log_files").fetchall())
     groups: dict[tuple[str, str], Group] = {}
-    for source, session, project, model, *sums in rows:
+    for source, session, project, model, file_id, *sums in rows:
         group = groups.setdefault((source, session), Group(session=session, project=project))
-        group.add(source, model, Tally.of(sums))
+        tally = Tally.of(sums)
+        group.add(source, model, tally)
+        # ccusage lists a session's models as it meets them: file by file in path order
+        seen = (paths.get(file_id, ""), tally.first)
+        group.first_seen[model] = min(group.first_seen.get(model, seen), seen)
+    hits = connection.execute(
+        f"SELECT source, session, MIN(ts), MAX(ts) FROM limit_hits {where} GROUP BY 1, 2", params
+    )
+    for source, session, first, last in hits:
+        if (source, session) in groups:
+            groups[source, session].hits = (first, last)
     found = []
     for group in groups.values():
-        last = dt.datetime.fromtimestamp(group.total().last, options.timezone).date()
+        last = dt.datetime.fromtimestamp(group.span()[1], options.timezone).date()
         if options.covers(last):
             found.append(group)
-    found.sort(key=lambda group: group.total().last, reverse=True)
+    # ccusage's order: the most expensive session first (then the latest).
+    found.sort(key=lambda group: (group.total().cost, group.span()[1]), reverse=True)
     return found
 
 
@@ -356,17 +385,12 @@ def _period_row(period: str, group: Group) -> dict[str, Any]:
 
 
 def _session_row(group: Group) -> dict[str, Any]:
-    first_use = sorted(group.models, key=lambda model: group.models[model].first)
-    total = group.total()
+    first_use = sorted(group.models, key=group.first_seen.__getitem__)
+    first, last = (iso_utc(moment) for moment in group.span())
     row = _row(group.session, group, first_use, min(group.sources))
-    last = iso_utc(total.last)
     row["metadata"] = {"lastActivity": last}
-    row.update(
-        sessionId=group.session,
-        projectPath=group.project,
-        firstActivity=iso_utc(total.first),
-        lastActivity=last,
-    )
+    row.update(sessionId=group.session, projectPath=group.project,
+               firstActivity=first, lastActivity=last)  # fmt: skip
     return row
 
 
@@ -521,7 +545,7 @@ def sessions(
     path: str | os.PathLike[str] | None = None,
     import_logs: bool = True,
 ) -> pd.DataFrame:
-    """Usage per session and model, latest sessions first."""
+    """Usage per session and model, the most expensive sessions first."""
     options = {"since": since, "until": until, "timezone": timezone, "source": source}
     connection, checked = _prepared(root, options, path, import_logs)
     rows: list[dict[str, Any]] = []

@@ -15,6 +15,7 @@ import pytest
 
 import fleetnb.cost
 from fleetnb.cost.blocks import BLOCK_SECONDS, blocks_report
+from fleetnb.cost.records import LimitHit
 from fleetnb.cost.reports import iso_utc, ledger, report_options
 from tests.cost.test_reports import HAIKU, OPUS, SONNET, fill_ledger, record, ts
 
@@ -51,6 +52,7 @@ def test_blocks_and_gaps_match_ccusage(root: Path) -> None:
         ("2025-04-01T23:00:00.000Z", 3),
     ]
     first, gap = report["blocks"][:2]
+    assert "usageLimitResetTime" not in first
     assert first == {
         "id": "2025-03-09T06:00:00.000Z", "startTime": "2025-03-09T06:00:00.000Z",
         "endTime": "2025-03-09T11:00:00.000Z", "actualEndTime": "2025-03-09T07:45:00.000Z",
@@ -109,6 +111,25 @@ def test_the_active_block_has_a_burn_rate_and_a_projection(tmp_path: Path) -> No
                                    "totalCost": round(0.03 + 0.06 / 60 * 225, 2)}  # fmt: skip
     later = blocks_report(ledger(tmp_path), UTC, now=now + BLOCK_SECONDS)["blocks"][0]
     assert (later["isActive"], later["burnRate"], later["projection"]) == (False, None, None)
+
+
+def test_limit_hits_are_entries_and_the_first_gives_the_reset_time(tmp_path: Path) -> None:
+    hits = [LimitHit("claude", f"hit-{n}", ts(when), "s1", "usage limit reached",
+                     resets_at=ts(reset)) for n, (when, reset) in enumerate([
+        ("2025-05-01T09:30:00Z", "2025-05-01T11:00:00Z"),
+        ("2025-05-01T09:00:00Z", "2025-05-01T10:00:00Z"),  # the first one, by time
+        ("2025-05-01T12:30:00Z", "2025-05-01T14:00:00Z"),  # after the last record: starts a block
+    ])]  # fmt: skip
+    fill_ledger(tmp_path, [(record("2025-05-01T06:30:00Z"), 0.5)], hits)
+
+    first, second = blocks_report(ledger(tmp_path), UTC, now=ts("2026-01-01T00:00:00Z"))["blocks"]
+
+    assert (first["entries"], first["totalTokens"]) == (3, 10)
+    assert first["actualEndTime"] == "2025-05-01T09:30:00.000Z"
+    assert first["usageLimitResetTime"] == "2025-05-01T10:00:00.000Z"
+    assert first["models"] == [SONNET]
+    assert second["id"] == "2025-05-01T12:00:00.000Z"
+    assert (second["entries"], second["models"]) == (1, [])
 
 
 def test_since_keeps_the_blocks_that_start_on_those_days(root: Path) -> None:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import fleetnb.cost
-from fleetnb.cost.records import UsageRecord
+from fleetnb.cost.records import LimitHit, UsageRecord
 from fleetnb.cost.reports import (
     ReportError,
     daily_report,
@@ -57,9 +57,13 @@ def record(
                        tokens[0], tokens[1], tokens[2], 0, tokens[3])  # fmt: skip
 
 
-def fill_ledger(root: Path, rows: Iterable[tuple[UsageRecord, float | None]]) -> Path:
-    """Write ``(record, cost)`` rows into the ledger of the fleet at ``root``; cost None is
-    unpriced."""
+def fill_ledger(
+    root: Path,
+    rows: Iterable[tuple[UsageRecord, float | None]],
+    limits: Iterable[LimitHit] = (),
+) -> Path:
+    """Write ``(record, cost)`` rows (cost None: unpriced) and limit hits into the ledger of
+    the fleet at ``root``."""
     path = store_path(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     with closing(sqlite3.connect(path)) as connection:
@@ -75,6 +79,11 @@ def fill_ledger(root: Path, rows: Iterable[tuple[UsageRecord, float | None]]) ->
               r.cache_read_tokens, r.reasoning_tokens, cost,
               "test" if cost is not None else "unpriced: test")
              for r, cost in rows],
+        )  # fmt: skip
+        connection.executemany(
+            "INSERT INTO limit_hits VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+            [(hit.key, hit.source, hit.ts, hit.session, hit.message, hit.resets_at,
+              hit.window_minutes) for hit in limits],
         )  # fmt: skip
         connection.commit()
     return root
@@ -193,11 +202,11 @@ def test_monthly_merges_days_and_filters_by_day(root: Path) -> None:
     assert since_tenth["monthly"][0]["inputTokens"] == 5  # only the 10th counts in March
 
 
-def test_sessions_latest_first_with_their_models_in_order_of_use(root: Path) -> None:
+def test_sessions_most_expensive_first_with_their_models_in_order_of_use(root: Path) -> None:
     report = session_report(ledger(root), utc())
 
-    latest, earlier = report["session"]
-    assert (latest["period"], earlier["period"]) == ("s2", "s1")
+    earlier, latest = report["session"]
+    assert (earlier["period"], latest["period"]) == ("s1", "s2")  # $2.375 before $2.09
     assert latest["agent"] == "claude"
     assert latest["metadata"] == {"lastActivity": "2025-04-02T01:20:00.000Z"}
     assert latest["firstActivity"] == "2025-04-01T23:30:00.000Z"
@@ -205,6 +214,17 @@ def test_sessions_latest_first_with_their_models_in_order_of_use(root: Path) -> 
     assert earlier["modelsUsed"] == [SONNET, OPUS, HAIKU]  # first use, not sorted
     assert earlier["totalTokens"] == 1136
     assert report["totals"]["totalTokens"] == 4206
+
+
+def test_a_limit_hit_is_activity_of_its_session(tmp_path: Path) -> None:
+    hit = LimitHit("claude", "hit-1", ts("2025-04-03T09:00:00Z"), "s2", "usage limit reached",
+                   resets_at=ts("2025-04-03T12:00:00Z"))  # fmt: skip
+    fill_ledger(tmp_path, [(record("2025-04-02T01:00:00Z", session="s2"), 1.0)], [hit])
+
+    (session,) = session_report(ledger(tmp_path), utc(since="2025-04-03"))["session"]
+
+    assert session["metadata"] == {"lastActivity": "2025-04-03T09:00:00.000Z"}
+    assert session["firstActivity"] == "2025-04-02T01:00:00.000Z"
 
 
 def test_sessions_are_kept_by_their_last_activity(root: Path) -> None:
@@ -257,7 +277,7 @@ def test_dataframes_have_a_row_per_period_and_model(root: Path) -> None:
         {"2025-03": 2.375, "2025-04": 2.09375})  # fmt: skip
 
     sessions = fleetnb.cost.sessions(root, timezone="UTC", import_logs=False)
-    assert list(sessions["session"].unique()) == ["s2", "s1"]
+    assert list(sessions["session"].unique()) == ["s1", "s2"]
     assert set(sessions.columns) >= {"source", "project", "last_activity", "model"}
 
 
