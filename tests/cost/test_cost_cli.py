@@ -37,7 +37,8 @@ def _line(when: str, session: str, message: str, model: str, usage: tuple[int, .
 
 
 def write_tree(base: Path) -> Path:
-    """A ``CLAUDE_CONFIG_DIR`` with two projects, a split message, and an unknown model."""
+    """A ``CLAUDE_CONFIG_DIR`` with two projects, three sessions, a split message, and an
+    unknown model."""
     one = base / "projects" / "-home-u-proj"
     two = base / "projects" / "-home-u-other"
     one.mkdir(parents=True)
@@ -51,6 +52,9 @@ def write_tree(base: Path) -> Path:
         _line("2025-03-09T13:10:00.000Z", "s1", "m3", SONNET, (1, 2, 3, 4)),
         _line("2025-03-10T02:59:00.000Z", "s1", "m4", "claude-3-5-haiku-20241022", (5, 6, 7, 8)),
     ]))  # fmt: skip
+    # the most expensive session is the oldest: ccusage lists sessions by cost
+    (one / "s0.jsonl").write_text(_line("2025-02-01T10:00:00.000Z", "s0", "m0", OPUS,
+                                        (5000, 10000, 0, 0)) + "\n")  # fmt: skip
     (two / "s2.jsonl").write_text("".join(line + "\n" for line in [
         _line("2025-04-01T23:30:00.000Z", "s2", "m5", OPUS, (1000, 2000, 0, 0)),
         _line("2025-04-02T00:30:00.000Z", "s2", "m6", SONNET, (7, 8, 9, 10)),
@@ -145,8 +149,8 @@ def test_tables_are_aligned_with_totals_and_an_unpriced_note(
     assert any(line.startswith("2025-03-09") and "1,110" in line for line in lines)
     assert any(line.strip().startswith("└ " + OPUS) for line in lines)
     total = next(line for line in lines if line.startswith("Total"))
-    assert "4,204" in total
-    assert "$0.17" in total
+    assert "19,204" in total
+    assert "$1.00" in total
     assert "unpriced" in lines[-1]
     assert "some-unknown-model" in lines[-1]
     widths = {len(line) for line in lines[:2]}
@@ -166,7 +170,7 @@ def test_import_then_nothing_new(
                        "--path", str(tree), "--json")  # fmt: skip
     assert code == 0
     first = json.loads(out)
-    assert first["records"] == 7
+    assert first["records"] == 8
 
     code, out, _ = run(capsys, "--root", root, "cost", "import", "--source", "claude",
                        "--path", str(tree))  # fmt: skip

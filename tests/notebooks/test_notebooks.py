@@ -105,7 +105,7 @@ def test_cost_runs_headless(workdir: Path, kernel_name: str) -> None:
     notebook = read_back(execute("cost.ipynb", workdir, kernel_name, log_root=str(logs),
                                  source="claude", timezone="UTC"))  # fmt: skip
 
-    assert "Imported 7 usage records" in outputs_of(notebook, "import_logs")
+    assert "Imported 8 usage records" in outputs_of(notebook, "import_logs")
     per_day = outputs_of(notebook, 'groupby("period")')
     assert "2025-03-09" in per_day
     assert "2025-04-02" in per_day
