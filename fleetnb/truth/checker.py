@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from fleetnb.truth.routes import HOLE, HttpSurface
 from fleetnb.truth.shapes import KeyTree, ShapeTable, check_keys
 from fleetnb.truth.stripe_index import StripeIndex, load_stripe_index
 
-__all__ = ["MAX_FILE_BYTES", "Checker", "check_paths", "check_source"]
+__all__ = ["EXTRACTORS", "MAX_FILE_BYTES", "SUFFIXES", "Checker", "check_paths", "check_source"]
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # agent-written source is far smaller; bigger is generated or data
 _SKIP_DIRS = frozenset(
@@ -46,7 +46,11 @@ _SKIP_DIRS = frozenset(
         "dist",
     }
 )
-_LANGS = {".py": "python", ".pyi": "python"}
+# One extractor per language, all producing the same call records: a new language
+# (TypeScript with tree-sitter) plugs in here and reuses every index and check.
+# An extractor raises SyntaxError or ValueError on code it cannot parse.
+EXTRACTORS: dict[str, Callable[[str], PythonCalls]] = {"python": extract_python}
+SUFFIXES = {".py": "python", ".pyi": "python"}
 
 
 def check_source(
@@ -93,17 +97,18 @@ class Checker:
         self, code: str, lang: str = "python", *, path: str | None = None
     ) -> CheckReport:
         report = CheckReport(problems=self._take_problems())
-        if lang != "python":
+        extract = EXTRACTORS.get(lang)
+        if extract is None:
             report.problems.append(
                 f"{path or '<source>'}: no extractor for {lang!r} yet; not checked"
             )
             return report
         try:
-            calls = extract_python(code)
-        except (SyntaxError, ValueError) as exc:
+            calls = extract(code)
+        except (SyntaxError, ValueError, RecursionError) as exc:
             where = f"{path or '<source>'}:{getattr(exc, 'lineno', None) or 0}"
             report.problems.append(
-                f"{where}: does not parse as Python ({exc.__class__.__name__}: "
+                f"{where}: does not parse as {lang} ({exc.__class__.__name__}: "
                 f"{getattr(exc, 'msg', exc)}); not checked"
             )
             return report
@@ -113,7 +118,7 @@ class Checker:
     def check_paths(self, paths: Iterable[str | os.PathLike[str]]) -> CheckReport:
         report = CheckReport(problems=self._take_problems())
         for file, explicit in _walk(paths, report):
-            lang = _LANGS.get(file.suffix)
+            lang = SUFFIXES.get(file.suffix)
             if lang is None:
                 if explicit:
                     report.problems.append(
@@ -208,6 +213,10 @@ class _File:
         finding = Finding(self.path, line, column, api, kind, severity, message, suggestion)
         self.report.findings.append(finding)
 
+    def _note(self, problem: str) -> None:
+        if problem not in self.report.problems:
+            self.report.problems.append(problem)
+
     def _resolved(self, ok: bool) -> None:
         if ok:
             self.report.calls_checked += 1
@@ -223,6 +232,10 @@ class _File:
                 return  # the constructor: the instance is what gets checked
             index = self.checker.stripe
             if index is None:
+                self._note(
+                    "stripe is not installed, so Stripe calls were not checked; "
+                    "install it (pip install 'fleetnb[truth]')"
+                )
                 self._resolved(False)
                 return
             self._resolved(self._stripe(index, call))
@@ -233,9 +246,8 @@ class _File:
             package = self.checker.package(top, subs)
             if package is None:
                 return  # the project's own module: not an API surface
-            self.report.problems.extend(
-                p for p in package.problems if p not in self.report.problems
-            )
+            for problem in package.problems:
+                self._note(problem)
             self._resolved(_PackageWalk(self, package, call).run())
 
     def _stripe(self, index: StripeIndex, call: ModuleCall) -> bool:

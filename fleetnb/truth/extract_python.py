@@ -92,6 +92,7 @@ def extract_python(source: str) -> PythonCalls:
     """The API calls in ``source``; raises SyntaxError (or ValueError) if it does not parse."""
     tree = ast.parse(source)
     visitor = _Visitor()
+    visitor.seed(tree)
     visitor.visit(tree)
     return visitor.calls
 
@@ -103,6 +104,46 @@ class _Visitor(ast.NodeVisitor):
         self.strings: dict[str, str] = {}
 
     # -- bindings ---------------------------------------------------------------
+
+    def seed(self, tree: ast.Module) -> None:
+        """Bind the module's top-level imports and clients before reading function bodies.
+
+        Functions are usually defined above the ``client = StripeClient(...)`` they use.
+        """
+        for statement in tree.body:
+            if isinstance(statement, ast.Import | ast.ImportFrom):
+                self.visit(statement)
+            elif isinstance(statement, ast.Assign):
+                self._bind(statement.targets, statement.value)
+            elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+                self._bind([statement.target], statement.value)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
+        """A function's parameters shadow module names; its locals do not leak out.
+
+        ``self.x = ...`` bindings do outlive the method, since other methods use them.
+        """
+        names, strings = dict(self.names), dict(self.strings)
+        args = node.args
+        for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+            if arg is not None:
+                self.names.pop(arg.arg, None)
+                self.strings.pop(arg.arg, None)
+        self.generic_visit(node)
+        kept = {key: ref for key, ref in self.names.items() if key.startswith("self.")}
+        self.names, self.strings = names | kept, strings
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+    visit_Lambda = visit_FunctionDef
+
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
+        for name in ast.walk(node.target):
+            if isinstance(name, ast.Name):
+                self.names.pop(name.id, None)
+                self.strings.pop(name.id, None)
+        self.generic_visit(node)
+
+    visit_AsyncFor = visit_For
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
@@ -146,13 +187,14 @@ class _Visitor(ast.NodeVisitor):
         ref = self._value_ref(value)
         text = _string(value, self.strings)
         for target in targets:
-            if isinstance(target, ast.Name):
-                self.names.pop(target.id, None)
-                self.strings.pop(target.id, None)
+            key = _target_key(target)
+            if key is not None:
+                self.names.pop(key, None)
+                self.strings.pop(key, None)
                 if ref is not None:
-                    self.names[target.id] = ref
+                    self.names[key] = ref
                 if text is not None and HOLE not in text:
-                    self.strings[target.id] = text
+                    self.strings[key] = text
 
     def _value_ref(self, value: ast.expr) -> _Ref | None:
         if isinstance(value, ast.Await):
@@ -176,13 +218,17 @@ class _Visitor(ast.NodeVisitor):
         while isinstance(node, ast.Attribute):
             attrs.append(node.attr)
             node = node.value
+        attrs.reverse()
+        if isinstance(node, ast.Name) and attrs and f"{node.id}.{attrs[0]}" in self.names:
+            base = self.names[f"{node.id}.{attrs[0]}"]  # self.client, bound in a method
+            return dataclasses.replace(base, chain=(*base.chain, *attrs[1:]))
         if isinstance(node, ast.Name) and node.id in self.names:
             base = self.names[node.id]
-            return dataclasses.replace(base, chain=(*base.chain, *reversed(attrs)))
+            return dataclasses.replace(base, chain=(*base.chain, *attrs))
         if isinstance(node, ast.Call):
             made = self._value_ref(node)
             if made is not None:
-                return dataclasses.replace(made, chain=(*made.chain, *reversed(attrs)))
+                return dataclasses.replace(made, chain=(*made.chain, *attrs))
         return None
 
     # -- calls ------------------------------------------------------------------
@@ -299,6 +345,16 @@ class _Visitor(ast.NodeVisitor):
                 keys.merge(tree_from_flat(flat))
                 keys.complete = keys.complete and found.complete
         return keys
+
+
+def _target_key(target: ast.expr) -> str | None:
+    """``client`` or ``self.client``: the assignment targets whose values are followed."""
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
+            and target.value.id in ("self", "cls"):  # fmt: skip
+        return f"{target.value.id}.{target.attr}"
+    return None
 
 
 def _keyword(node: ast.Call, name: str) -> ast.expr | None:

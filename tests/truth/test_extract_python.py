@@ -73,3 +73,38 @@ def test_urls_from_literals_fstrings_constants_and_base_urls() -> None:
 def test_code_that_does_not_parse_raises_syntax_error() -> None:
     with pytest.raises(SyntaxError):
         extract_python("def f(:\n")
+
+
+def test_functions_see_module_clients_and_parameters_shadow_them() -> None:
+    calls = extract_python(
+        "import stripe\n"
+        "def charge():\n"
+        "    client.v1.customers.fetch('c')\n"
+        "def other(client):\n"
+        "    client.v1.customers.fetch('c')\n"
+        "    local = stripe.StripeClient('k')\n"
+        "for client in clients:\n"
+        "    client.anything()\n"
+        "client = stripe.StripeClient('k')\n"
+        "local.v1.customers.list()\n"
+    )
+    assert [(c.line, c.chain) for c in calls.module_calls if c.root == STRIPE_CLIENT] == [
+        (3, ("v1", "customers", "fetch")),
+    ]
+
+
+def test_clients_kept_on_self_are_followed_across_methods() -> None:
+    calls = extract_python(
+        "import httpx\nfrom stripe import StripeClient\n"
+        "class Billing:\n"
+        "    def __init__(self, key):\n"
+        "        self.stripe = StripeClient(key)\n"
+        "        self.http = httpx.Client(base_url='https://api.stripe.com')\n"
+        "    def find(self, cid):\n"
+        "        self.http.get(f'/v1/customers/{cid}')\n"
+        "        return self.stripe.v1.customers.fetch(cid)\n"
+    )
+    assert [c.chain for c in calls.module_calls if c.root == STRIPE_CLIENT] == [
+        ("v1", "customers", "fetch"),
+    ]
+    assert [c.url for c in calls.http_calls] == [f"https://api.stripe.com/v1/customers/{HOLE}"]

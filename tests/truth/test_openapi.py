@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.server
 import json
@@ -93,16 +94,25 @@ class _SpecServer(http.server.BaseHTTPRequestHandler):
         return
 
 
-@pytest.fixture
-def spec_server(billing_spec: Path) -> Iterator[str]:
-    _SpecServer.body = billing_spec.read_bytes()
+@contextlib.contextmanager
+def _serve(body: bytes) -> Iterator[str]:
+    """A real HTTP server on 127.0.0.1 answering with ``body`` and its ETag."""
+    _SpecServer.body = body
     _SpecServer.requests = []
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SpecServer)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/billing.yaml"
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/billing.yaml"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def spec_server(billing_spec: Path) -> Iterator[str]:
+    with _serve(billing_spec.read_bytes()) as url:
+        yield url
 
 
 def test_url_specs_are_revalidated_by_etag_and_served_from_cache_offline(spec_server: str) -> None:
@@ -116,3 +126,10 @@ def test_url_specs_are_revalidated_by_etag_and_served_from_cache_offline(spec_se
 def test_offline_without_a_cached_copy_is_a_clear_error() -> None:
     with pytest.raises(SpecError, match="no cached copy"):
         load_openapi("http://127.0.0.1:9/never.yaml", timeout=2)
+
+
+def test_offline_after_a_fetch_uses_the_cached_copy(billing_spec: Path) -> None:
+    with _serve(billing_spec.read_bytes()) as url:
+        online = load_openapi(url)
+    offline = load_openapi(url, timeout=2)  # the server is gone now
+    assert len(offline.operations) == len(online.operations)
