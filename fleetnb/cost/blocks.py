@@ -36,13 +36,7 @@ import sqlite3
 import time
 from typing import TYPE_CHECKING, Any
 
-from fleetnb.cost.reports import (
-    ReportOptions,
-    Tally,
-    iso_utc,
-    ledger,
-    report_options,
-)
+from fleetnb.cost.reports import ReportOptions, Tally, iso_utc, reading
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -208,12 +202,9 @@ def blocks(
     """The billing blocks, one row each, gaps included (``is_gap``)."""
     import pandas as pd  # noqa: PLC0415  # only the Python API pays for pandas
 
-    checked = report_options(since, until, timezone, source)
-    if import_logs:
-        from fleetnb.cost.importer import import_logs as run_import  # noqa: PLC0415
-
-        run_import(checked.source, path, root=root)
-    rows = blocks_report(ledger(root), checked)["blocks"]
+    options = {"since": since, "until": until, "timezone": timezone, "source": source}
+    with reading(root, path, import_logs, **options) as (connection, checked):
+        rows = blocks_report(connection, checked)["blocks"]
     return pd.DataFrame([_flat(row) for row in rows], columns=_FLAT_COLUMNS)
 
 

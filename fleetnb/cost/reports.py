@@ -27,13 +27,14 @@ DataFrame functions import it when called.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import math
 import os
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -54,6 +55,7 @@ __all__ = [
     "ledger",
     "monthly",
     "monthly_report",
+    "reading",
     "report_options",
     "session_report",
     "sessions",
@@ -443,31 +445,16 @@ def session_report(connection: sqlite3.Connection | None, options: ReportOptions
 
 # --- DataFrames -------------------------------------------------------------------
 
-_COLUMNS = [
-    "input_tokens",
-    "output_tokens",
-    "cache_creation_tokens",
-    "cache_read_tokens",
-    "total_tokens",
-    "cost_usd",
-    "unpriced_tokens",
-]
+_COLUMNS = ["input_tokens", "output_tokens", "cache_creation_tokens", "cache_read_tokens",
+            "total_tokens", "cost_usd", "unpriced_tokens"]  # fmt: skip
 
 
 def _model_rows(group: Group) -> list[dict[str, Any]]:
     return [
-        {
-            "model": model,
-            "input_tokens": tally.input,
-            "output_tokens": tally.output,
-            "cache_creation_tokens": tally.cache_write,
-            "cache_read_tokens": tally.cache_read,
-            "total_tokens": tally.tokens,
-            "cost_usd": tally.cost,
-            "unpriced_tokens": tally.unpriced_tokens,
-        }
+        dict(zip(["model", *_COLUMNS], [model, tally.input, tally.output, tally.cache_write,
+             tally.cache_read, tally.tokens, tally.cost, tally.unpriced_tokens], strict=True))
         for model, tally in sorted(group.models.items())
-    ]
+    ]  # fmt: skip
 
 
 def _frame(rows: list[dict[str, Any]], keys: list[str]) -> pd.DataFrame:
@@ -476,18 +463,26 @@ def _frame(rows: list[dict[str, Any]], keys: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*keys, "model", *_COLUMNS])
 
 
-def _prepared(
+@contextlib.contextmanager
+def reading(
     root: str | os.PathLike[str] | None,
-    options: dict[str, Any],
     path: str | os.PathLike[str] | None,
     import_first: bool,
-) -> tuple[sqlite3.Connection | None, ReportOptions]:
+    **options: Any,
+) -> Iterator[tuple[sqlite3.Connection | None, ReportOptions]]:
+    """The checked options and the ledger (after importing new log lines if asked), closed
+    afterwards."""
     checked = report_options(**options)
     if import_first:
-        from fleetnb.cost.importer import import_logs  # noqa: PLC0415  # pricing is heavy
+        from fleetnb.cost.importer import import_logs  # noqa: PLC0415  # not needed to report
 
         import_logs(checked.source, path, root=root)
-    return ledger(root), checked
+    connection = ledger(root)
+    try:
+        yield connection, checked
+    finally:
+        if connection is not None:
+            connection.close()
 
 
 def daily(
@@ -505,13 +500,10 @@ def daily(
     ``df.groupby("period").sum(numeric_only=True)`` gives ccusage's daily rows.
     """
     options = {"since": since, "until": until, "timezone": timezone, "source": source}
-    connection, checked = _prepared(root, options, path, import_logs)
-    days = day_groups(connection, checked) if connection is not None else {}
-    rows = [
-        {"period": day.isoformat(), **row}
-        for day, group in days.items()
-        for row in _model_rows(group)
-    ]
+    with reading(root, path, import_logs, **options) as (connection, checked):
+        days = day_groups(connection, checked) if connection is not None else {}
+    rows = [{"period": day.isoformat(), **row}
+            for day, group in days.items() for row in _model_rows(group)]  # fmt: skip
     return _frame(rows, ["period"])
 
 
@@ -527,11 +519,10 @@ def monthly(
 ) -> pd.DataFrame:
     """Usage per calendar month (of ``timezone``) and model, one row each."""
     options = {"since": since, "until": until, "timezone": timezone, "source": source}
-    connection, checked = _prepared(root, options, path, import_logs)
-    months = month_groups(day_groups(connection, checked) if connection is not None else {})
-    rows = [
-        {"period": month, **row} for month, group in months.items() for row in _model_rows(group)
-    ]
+    with reading(root, path, import_logs, **options) as (connection, checked):
+        months = month_groups(day_groups(connection, checked) if connection is not None else {})
+    rows = [{"period": month, **row}
+            for month, group in months.items() for row in _model_rows(group)]  # fmt: skip
     return _frame(rows, ["period"])
 
 
@@ -547,15 +538,12 @@ def sessions(
 ) -> pd.DataFrame:
     """Usage per session and model, the most expensive sessions first."""
     options = {"since": since, "until": until, "timezone": timezone, "source": source}
-    connection, checked = _prepared(root, options, path, import_logs)
+    with reading(root, path, import_logs, **options) as (connection, checked):
+        groups = session_groups(connection, checked) if connection is not None else []
     rows: list[dict[str, Any]] = []
-    for group in session_groups(connection, checked) if connection is not None else []:
+    for group in groups:
         row = _session_row(group)
-        keys = {
-            "session": row["sessionId"],
-            "source": row["agent"],
-            "project": row["projectPath"],
-            "last_activity": row["lastActivity"],
-        }
+        keys = {"session": row["sessionId"], "source": row["agent"],
+                "project": row["projectPath"], "last_activity": row["lastActivity"]}  # fmt: skip
         rows.extend({**keys, **model_row} for model_row in _model_rows(group))
     return _frame(rows, ["session", "source", "project", "last_activity"])
