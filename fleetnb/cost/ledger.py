@@ -94,6 +94,9 @@ class Ledger:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = _connect(self.path)
+            # The record keys arrive in random order: a cache that holds the key index
+            # saves re-reading its pages on every insert of a large import.
+            self._conn.execute("PRAGMA cache_size = -65536")
             with self._write() as conn:
                 for statement in _schema_statements():
                     conn.execute(statement)
@@ -179,14 +182,8 @@ class Ledger:
                     conn.execute("DELETE FROM limit_hits WHERE file_id = ?", (file_id,))
                 owners.append(file_id)
             batches = list(zip(owners, pending, strict=True))
-            conn.executemany(
-                _UPSERT_USAGE,
-                (
-                    row
-                    for file_id, (_, records, _) in batches
-                    for row in self._rows(records, file_id)
-                ),
-            )
+            rows = (row for owner, (_, records, _) in batches for row in self._rows(records, owner))
+            conn.executemany(_UPSERT_USAGE, rows)
             conn.executemany(
                 _INSERT_LIMIT,
                 (row for file_id, (_, _, hits) in batches for row in _limit_rows(hits, file_id)),
