@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fleetnb.cost.blocks import blocks_report
 from fleetnb.cost.reports import (
@@ -26,6 +26,9 @@ from fleetnb.cost.reports import (
     report_options,
     session_report,
 )
+
+if TYPE_CHECKING:
+    from fleetnb.cost.importer import ImportResult
 
 __all__ = ["register_cost_commands", "run_cost_command"]
 
@@ -77,7 +80,9 @@ def run_cost_command(args: argparse.Namespace) -> int:
         print(f"fleetnb: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if not args.no_import:
-        _import_logs(args)
+        imported = _import_logs(args)
+        if imported.problems:  # a report from stale data must say so; stdout stays the report
+            print(f"fleetnb: warning: {imported}", file=sys.stderr)
     build, _ = _REPORTS[args.cost_command]
     connection = ledger(args.root)
     try:
@@ -92,7 +97,7 @@ def run_cost_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _import_logs(args: argparse.Namespace) -> Any:
+def _import_logs(args: argparse.Namespace) -> ImportResult:
     if args.source is not None and args.source not in SOURCES:
         raise ReportError(f"unknown source {args.source!r}; use one of {', '.join(SOURCES)}")
     # Imported here: the importer prices records, and pricing is not needed to report.
