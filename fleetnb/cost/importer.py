@@ -21,7 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from fleetnb.cost.ledger import FileState, Ledger
-from fleetnb.cost.logs import LogFormat, UnknownLogSourceError, log_format, log_sources
+from fleetnb.cost.logs import (
+    LogFormat,
+    LogPathError,
+    UnknownLogSourceError,
+    log_format,
+    log_sources,
+)
 from fleetnb.cost.rates import default_overrides
 from fleetnb.store import store_path
 
@@ -76,7 +82,10 @@ def import_logs(
     log file to read instead of the CLI's default locations.
     """
     if path is not None and not Path(path).exists():
-        raise UnknownLogSourceError(f"{path} does not exist; pass a log directory or file")
+        raise LogPathError(
+            f"{path} does not exist; pass a log directory (like CLAUDE_CONFIG_DIR or "
+            "CODEX_HOME) or one log file, or no path for the CLIs' default locations"
+        )
     formats = [log_format(name) for name in ([source] if source else _available_sources())]
     result = ImportResult()
     with Ledger(store_path(root), default_overrides(root)) as ledger:

@@ -30,6 +30,7 @@ __all__ = [
     "MAX_LINE_BYTES",
     "LogChunk",
     "LogFormat",
+    "LogPathError",
     "UnknownLogSourceError",
     "complete_block",
     "complete_lines",
@@ -57,6 +58,10 @@ class UnknownLogSourceError(FleetError, KeyError):
 
     def __str__(self) -> str:  # KeyError would repr-quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class LogPathError(FleetError):
+    """A log directory or file given to an import does not exist."""
 
 
 @dataclasses.dataclass(slots=True)

@@ -15,6 +15,7 @@ from fleetnb.cost import import_logs
 from fleetnb.cost.ledger import Ledger
 from fleetnb.cost.logs import (
     CHUNK_BYTES,
+    LogPathError,
     UnknownLogSourceError,
     complete_lines,
     log_format,
@@ -251,8 +252,8 @@ def test_memory_stays_flat_on_a_file_many_times_the_read_chunk(
     assert peak < 4 * CHUNK_BYTES, f"peak {peak / 1e6:.0f} MB for a {size / 1e6:.0f} MB file"
 
 
-def test_an_unknown_source_names_the_known_ones(tmp_path: Path) -> None:
+def test_an_unknown_source_or_path_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(UnknownLogSourceError, match="claude, codex, gemini"):
         log_format("cursor")
-    with pytest.raises(UnknownLogSourceError, match="does not exist"):
+    with pytest.raises(LogPathError, match="does not exist"):
         import_logs("claude", tmp_path / "nowhere", root=tmp_path)
