@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fleetnb.truth.extract_python import (
     HTTP_MODULES,
@@ -77,11 +78,13 @@ class Checker:
     def __init__(self, specs: Sequence[str | os.PathLike[str]] = ()) -> None:
         self.problems: list[str] = []
         self.surfaces: list[HttpSurface] = []
+        self.specs: list[HttpSurface] = []  # the surfaces given as specs, without Stripe's
         for spec in specs:
             try:
-                self.surfaces.append(load_openapi(spec))
+                self.specs.append(load_openapi(spec))
             except SpecError as exc:
                 self.problems.append(str(exc))
+        self.surfaces.extend(self.specs)
         self._stripe: StripeIndex | bool | None = False
         self._packages: dict[tuple[str, tuple[str, ...]], PackageIndex] = {}
 
@@ -327,19 +330,39 @@ class _File:
         if self.checker.stripe is None and not self.checker.surfaces:
             self._resolved(False)
             return
+        url = call.url.split("?")[0]
         for surface in self.checker.surfaces:
-            relative = surface.relative_path(call.url.split("?")[0])
+            relative = surface.relative_path(url)
             if relative is not None:
                 self._resolved(True)
                 self._route(surface, call, relative)
                 return
-        self._resolved(False)
+        self._resolved(self._unknown_base(call, url))
+
+    def _unknown_base(self, call: HttpCall, url: str) -> bool:
+        """A URL whose base is computed (``f"{BASE}/pets"``, a client's env base_url).
+
+        Checked against a given spec only when its path matches one of the spec's
+        templates: with the host unknown, a path the spec lacks may belong to
+        another service, so it is never reported as unknown.
+        """
+        if urlsplit(url).hostname is not None:
+            return False
+        path = "/" + url.partition("/")[2] if url.startswith(HOLE) else url
+        for surface in self.checker.specs:
+            for server in surface.servers:
+                prefix = urlsplit(server).path.rstrip("/")
+                relative = path[len(prefix) :] if prefix and path.startswith(prefix + "/") else path
+                match = surface.match(_holes(relative))
+                if match.template is not None and match.word_in_slot is None:
+                    self._route(surface, call, relative)
+                    return True
+        return False
 
     def _route(self, surface: HttpSurface, call: HttpCall, path: str) -> None:
         shown = call.url.split("?")[0].replace(HOLE, "{…}")
         api = f"{call.verb.upper()} {shown}"
-        path = "/".join(HOLE if HOLE in segment else segment for segment in path.split("/"))
-        match = surface.match(path)
+        match = surface.match(_holes(path))
         if match.template is None:
             self._finding(
                 (call.line, call.column),
@@ -380,6 +403,11 @@ class _File:
                 table=surface.shapes,
                 shape=operation.params,
             )
+
+
+def _holes(path: str) -> str:
+    """A segment partly computed (``cus_{cid}``) may be anything: the whole segment is a hole."""
+    return "/".join(HOLE if HOLE in segment else segment for segment in path.split("/"))
 
 
 @dataclasses.dataclass(slots=True)

@@ -237,3 +237,24 @@ def test_standard_library_submodules_and_classes_are_not_flagged() -> None:
     report = check_source(code)
     assert report.findings == []
     assert report.calls_checked == 9
+
+
+def test_computed_base_urls_are_checked_only_where_the_spec_knows_the_path(
+    billing_spec: Path,
+) -> None:
+    code = (
+        "import os, httpx\n"
+        "BASE = os.environ['BILLING_URL']\n"
+        "httpx.post(f'{BASE}/customers', data={'emial': 'x'})\n"
+        "httpx.get(f'{BASE}/v1/refunds/re_1')\n"
+        "httpx.get(f'{BASE}/health')\n"
+        "client = httpx.Client(base_url=os.environ['BILLING_URL'])\n"
+        "client.delete('/refunds/re_1')\n"
+    )
+    report = check_source(code, specs=[billing_spec])
+    assert [(f.line, f.kind, f.suggestion) for f in report.findings] == [
+        (3, "missing_required_param", None),
+        (3, "unknown_param", "email"),
+        (7, "wrong_verb", "GET"),
+    ]
+    assert (report.calls_checked, report.calls_unresolved) == (3, 1)
