@@ -13,9 +13,10 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fleetnb.cost.blocks import blocks_report
+from fleetnb.cost.importer import ImportResult, import_logs
 from fleetnb.cost.reports import (
     SOURCES,
     ReportError,
@@ -26,9 +27,6 @@ from fleetnb.cost.reports import (
     report_options,
     session_report,
 )
-
-if TYPE_CHECKING:
-    from fleetnb.cost.importer import ImportResult
 
 __all__ = ["register_cost_commands", "run_cost_command"]
 
@@ -100,9 +98,6 @@ def run_cost_command(args: argparse.Namespace) -> int:
 def _import_logs(args: argparse.Namespace) -> ImportResult:
     if args.source is not None and args.source not in SOURCES:
         raise ReportError(f"unknown source {args.source!r}; use one of {', '.join(SOURCES)}")
-    # Imported here: the importer prices records, and pricing is not needed to report.
-    from fleetnb.cost.importer import import_logs  # noqa: PLC0415
-
     return import_logs(args.source, args.path, root=args.root)
 
 
