@@ -44,7 +44,15 @@ def load_openapi(
     cached = cache.read_json(name)
     if cached is not None:
         return _surface_from_json(cached)
-    surface = surface_from_document(_parse(raw, text), name=text)
+    document = _parse(raw, text)
+    try:
+        surface = surface_from_document(document, name=text)
+    except (AttributeError, TypeError, KeyError, ValueError, RecursionError) as exc:
+        # A document that is YAML but not the shape OpenAPI prescribes somewhere deep.
+        raise SpecError(
+            f"{text} is a malformed OpenAPI document ({exc.__class__.__name__}: "
+            f"{exc}); validate it with an OpenAPI validator"
+        ) from exc
     cache.write_json(name, _surface_to_json(surface))
     return surface
 

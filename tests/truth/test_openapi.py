@@ -57,6 +57,10 @@ def test_json_spec_and_cyclic_refs(tmp_path: Path) -> None:
         ("swagger: '2.0'\npaths: {}\n", "not an OpenAPI 3 document"),
         ("openapi: 3.0.0\ninfo: {}\n", "no `paths`"),
         ("- a\n- list\n", "not an OpenAPI 3 document"),
+        (
+            "openapi: 3.0.0\npaths:\n  /x:\n    post:\n      requestBody:\n        content: [1]\n",
+            "malformed OpenAPI document",
+        ),
     ],
 )
 def test_invalid_specs_raise_a_spec_error(tmp_path: Path, content: str, reason: str) -> None:
