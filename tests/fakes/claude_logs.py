@@ -33,6 +33,7 @@ Generation streams one session at a time, so memory stays bounded whatever
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import os
@@ -40,7 +41,6 @@ import random
 import string
 import subprocess
 import time
-import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,6 +60,7 @@ VERSION = "2.1.332"
 LIMIT_TEXT = "Claude AI usage limit reached|{}"
 _MAX_INPUT = 190_000  # per request, input + cache reads + cache writes
 _ENCODER = json.JSONEncoder(separators=(",", ":"))  # compact, as the CLI writes
+_escape = _ENCODER.encode  # a str encodes as a JSON string literal
 _DEFAULT_START = datetime(2025, 10, 1, tzinfo=UTC)
 
 
@@ -209,6 +210,20 @@ class _Session:
     responses: list[tuple[str, _Response]] = dataclasses.field(default_factory=list)
     parent: str | None = None  # last uuid, for parentUuid chains
     agent: str | None = None  # set in a subagent's file
+    suffix: str = ""  # the members every line of the file ends with, encoded once
+
+    def __post_init__(self) -> None:
+        members = {
+            "userType": "external",
+            "entrypoint": "cli",
+            "cwd": self.project.cwd,
+            "sessionId": self.id,
+            "version": VERSION,
+            "gitBranch": self.project.branch,
+        }
+        if self.agent is not None:
+            members["agentId"] = self.agent
+        self.suffix = _ENCODER.encode(members)[1:]
 
 
 class _Writer:
@@ -233,16 +248,15 @@ class _Writer:
         return _Project(directory, cwd, branch, self.models[index % len(self.models)])
 
     def _uuid(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        """A version-4 UUID string (formatted by hand: ``uuid.UUID`` is slow per line)."""
+        h = f"{self.rng.getrandbits(128):032x}"
+        variant = "89ab"[int(h[16], 16) & 3]
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}"
 
     def _unique(self, size: int) -> str:
-        """A base62 id from 128 random bits: unique, unlike a cut from the pool."""
-        number = self.rng.getrandbits(128)
-        digits = []
-        for _ in range(size):
-            number, digit = divmod(number, 62)
-            digits.append(_ID_CHARS[digit])
-        return "".join(digits)
+        """A letters-and-digits id from 132 random bits: unique, unlike a cut from the pool."""
+        raw = self.rng.getrandbits(132).to_bytes(17, "big")
+        return base64.b64encode(raw, altchars=b"xy").decode()[:size]
 
     def _token(self, size: int) -> str:
         """Random-looking id characters, cut from a pool (``choices`` per id is slow)."""
@@ -267,7 +281,7 @@ class _Writer:
         session = _Session(project, self._uuid(), start, cache_1h=rng.random() < 0.25)
         if resumed:
             self._replay(session)
-        turns = rng.randint(1, 30)
+        turns = rng.randint(2, 60)
         for _ in range(turns):
             if self.remaining <= 0 or not self._turn(session):
                 break
@@ -327,18 +341,24 @@ class _Writer:
         if self.remaining > 0:
             self._emit(session, _ENCODER.encode(line))
 
+    def _encoded(self, session: _Session, kind: str, body: str) -> str:
+        """What :meth:`_line` and :meth:`_put` write, built from encoded parts: the hot path."""
+        me = self._uuid()
+        parent = "null" if session.parent is None else f'"{session.parent}"'
+        sidechain = "false" if session.agent is None else "true"
+        session.parent = me
+        return (
+            f'{{"parentUuid":{parent},"isSidechain":{sidechain},"type":"{kind}","uuid":"{me}",'
+            f'"timestamp":"{_timestamp(session.clock)}",{body},{session.suffix}'
+        )
+
     # -- one turn: a prompt, then API calls and tool results until the answer ------
 
     def _turn(self, session: _Session) -> bool:
         """One prompt and its answer; False when the session ends here (a usage limit)."""
         rng = self.rng
         session.clock += rng.uniform(5, 900)
-        self._put(
-            session,
-            self._line(
-                session, "user", message={"role": "user", "content": self._snippet(40, 900)}
-            ),
-        )
+        self._prompt(session, self._snippet(40, 900))
         for call in range(rng.randint(1, 6)):
             roll = rng.random()
             if roll < 0.01:
@@ -350,10 +370,15 @@ class _Writer:
             if last:
                 break
             self._tool_result(session)
-            if rng.random() < 0.08 and session.agent is None:
+            if rng.random() < 0.04 and session.agent is None:
                 self._subagent(session)
         self._extras(session)
         return True
+
+    def _prompt(self, session: _Session, text: str) -> None:
+        if self.remaining > 0:
+            body = f'"message":{{"role":"user","content":{_escape(text)}}}'
+            self._emit(session, self._encoded(session, "user", body))
 
     def _extras(self, session: _Session) -> None:
         rng = self.rng
@@ -402,38 +427,33 @@ class _Writer:
         response = _Response(tokens, session.id)
         session.clock += rng.uniform(1, 40)
         first_ts = session.clock
+        head = f'"message":{{"id":"{message_id}","type":"message","role":"assistant",'
+        head += f'"model":{_ENCODER.encode(model)},"content":['
+        stop = "end_turn" if final else "tool_use"
+        tail = f'],"stop_reason":"{stop}","stop_sequence":null,"usage":{_ENCODER.encode(usage)}}}'
+        tail += f',"requestId":"{request_id}"'
         for index, block in enumerate(blocks):
-            message = {
-                "id": message_id,
-                "type": "message",
-                "role": "assistant",
-                "model": model,
-                "content": [block],
-                "stop_reason": "end_turn" if final else "tool_use",
-                "stop_sequence": None,
-                "usage": usage,
-            }
-            line = self._line(session, "assistant", message=message, requestId=request_id)
             if self.remaining <= 0:
                 return
             if index == 0:
                 self.truth._count(_day(first_ts), model, session.id, tokens)
-            self._put(session, line)
-            session.responses.append((session.out[-1].rstrip("\n"), response))
+            line = self._encoded(session, "assistant", head + block + tail)
+            self._emit(session, line)
+            session.responses.append((line, response))
             session.clock += rng.uniform(0.2, 25)
 
-    def _blocks(self, final: bool) -> list[dict[str, Any]]:
+    def _blocks(self, final: bool) -> list[str]:
+        """The response's content blocks, JSON-encoded."""
         rng = self.rng
-        blocks: list[dict[str, Any]] = []
+        blocks: list[str] = []
         if rng.random() < 0.4:
+            thinking = _escape(self._snippet(200, 2_500))
             signature = self._token(rng.randint(200, 600))
-            blocks.append(
-                {"type": "thinking", "thinking": self._snippet(200, 2_500), "signature": signature}
-            )
+            blocks.append(f'{{"type":"thinking","thinking":{thinking},"signature":"{signature}"}}')
         if final or rng.random() < 0.6:
-            blocks.append({"type": "text", "text": self._snippet(80, 2_000)})
+            blocks.append(f'{{"type":"text","text":{_escape(self._snippet(80, 2_000))}}}')
         if not final:
-            blocks.append(self._tool_use())
+            blocks.append(_ENCODER.encode(self._tool_use()))
         return blocks
 
     def _tool_use(self) -> dict[str, Any]:
@@ -452,16 +472,16 @@ class _Writer:
     def _tool_result(self, session: _Session) -> None:
         session.clock += self.rng.uniform(0.05, 30)
         tool_id = "toolu_01" + self._token(22)
-        content = [
-            {"tool_use_id": tool_id, "type": "tool_result", "content": self._snippet(60, 4_000)}
-        ]
-        line = self._line(session, "user", message={"role": "user", "content": content})
-        line["toolUseResult"] = {
-            "stdout": self._snippet(0, 400),
-            "stderr": "",
-            "interrupted": False,
-        }
-        self._put(session, line)
+        if self.remaining <= 0:
+            return
+        result = _escape(self._snippet(60, 4_000))
+        stdout = _escape(self._snippet(0, 400))
+        body = (
+            f'"message":{{"role":"user","content":[{{"tool_use_id":"{tool_id}",'
+            f'"type":"tool_result","content":{result}}}]}},'
+            f'"toolUseResult":{{"stdout":{stdout},"stderr":"","interrupted":false}}'
+        )
+        self._emit(session, self._encoded(session, "user", body))
 
     def _subagent(self, parent: _Session) -> None:
         """A Task tool's subagent: its own file under the session, on a cheaper model."""
@@ -469,11 +489,8 @@ class _Writer:
         agent = f"{rng.getrandbits(68):017x}"
         side = _Session(parent.project, parent.id, parent.clock, parent.cache_1h, agent=agent)
         model = rng.choice(self.models)
-        self._put(
-            side,
-            self._line(side, "user", message={"role": "user", "content": self._snippet(80, 1_200)}),
-        )
-        calls = rng.randint(1, 5)
+        self._prompt(side, self._snippet(80, 1_200))
+        calls = rng.randint(2, 8)
         for call in range(calls):
             self._assistant(side, model, final=call == calls - 1)
             if call < calls - 1:
