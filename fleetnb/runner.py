@@ -136,6 +136,11 @@ class AgentRunner:
     async def request_approval(
         self, tool: str, tool_input: Mapping[str, Any], reason: str = ""
     ) -> Decision:
+        if self._stop is not None:
+            # Stopping (a budget spent in this very response): any answer, a denial
+            # too, would send the agent into its next model call. Hold it until the
+            # CLI is gone.
+            await asyncio.get_running_loop().create_future()
         request_id = uuid.uuid4().hex[:12]
         verdict = self.policy.evaluate(tool, tool_input, self.spec.cwd, headless=self.headless)
         self.emit(
