@@ -19,14 +19,15 @@ one observed), and what this reader does:
   Claude Code writes them; this reader uses the same byte test as its pre-filter.
 - Deduplication: lines with the same ``message.id`` and ``requestId`` are one API
   response, also across files; the line with the **largest total tokens** wins
-  (not the last: of outputs 5, 50, 20 it keeps 50). On a tie the first line read
-  wins in ``session`` (files in path order), while ``daily`` takes the costlier one.
+  (not the last: of outputs 5, 50, 20 it keeps 50). On a tie ``session`` keeps the
+  first line read (files in path order); in the two ties tried, ``daily`` kept the
+  costlier line. This reader keeps the first, as ``session`` does.
 - Claude Code 2.1.332 (the CLI these tests drive) writes **no** ``requestId`` on
   assistant lines any more (a ``requestRef`` instead). Without it ccusage's
   ``session`` report deduplicates by ``message.id`` alone, but its ``daily`` report
   keys on ``message.id`` plus ``timestamp``, so the content blocks of one response
   (written milliseconds apart) are counted once each there. This reader keys on
-  ``message.id`` alone (as ``session`` does), which is what the API billed.
+  ``message.id`` alone (as ``session`` does), counting each response once.
   Lines with no ``message.id`` are never deduplicated.
 - Cache writes: when ``usage.cache_creation`` is present, ccusage takes the sum of
   its ``ephemeral_5m_input_tokens`` and ``ephemeral_1h_input_tokens`` and ignores
