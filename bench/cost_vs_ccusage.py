@@ -144,6 +144,11 @@ def disagreements(runs: list[Run], truth: GroundTruth) -> list[str]:
     return found
 
 
+def cost_line(runs: list[Run]) -> str:
+    theirs, ours = runs[0].output["totals"]["totalCost"], runs[2].output["totals"]["totalCost"]
+    return f"total cost: ccusage ${theirs:,.2f}, fleetnb ${ours:,.2f} ({ours / theirs - 1:+.4%})"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--lines", type=int, nargs="+", default=list(SIZES))
@@ -163,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             if problems
             else "token totals: all four agree with the ground truth"
         )
+        print(cost_line(runs))
         failed |= bool(problems)
     return 1 if failed else 0
 
