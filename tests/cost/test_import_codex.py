@@ -153,9 +153,9 @@ def _count(second: int, total: Any, last: Any, limits: Any = None) -> dict[str, 
 def _rollout(thread: str, model: str, *events: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {"timestamp": "2026-11-20T10:00:00.000Z", "type": "session_meta",
-         "payload": {"id": thread, "cwd": "/work/p", "cli_version": "0.171.0"}},
+         "payload": {"id": thread, "cwd": "/srv/demo", "cli_version": "0.171.0"}},
         {"timestamp": "2026-11-20T10:00:00.100Z", "type": "turn_context",
-         "payload": {"turn_id": "t1", "cwd": "/work/p", "model": model}},
+         "payload": {"turn_id": "t1", "cwd": "/srv/demo", "model": model}},
         {"timestamp": "2026-11-20T10:00:00.200Z", "type": "response_item",
          "payload": {"type": "message", "role": "user", "content": []}},
         *events,
