@@ -1,5 +1,5 @@
 """Budgets stop real agents: the demo harness (synthetic usage, priced through the
-same path as real usage) and the real Claude Code CLI against the fake API."""
+same path as real usage), and the real Claude Code and Codex CLIs against fake APIs."""
 
 from __future__ import annotations
 
@@ -14,11 +14,14 @@ import pytest
 import fleetnb
 from fleetnb import Agent, BudgetError, EventKind, FleetError, State
 from fleetnb.cli import main as cli_main
-from fleetnb.cost.prices import price_event
+from fleetnb.cost.prices import price_event, price_usage
 from fleetnb.store import EventStore, store_path
 from tests.conftest import stop_running
 from tests.fakes.anthropic import FakeAnthropic, FakeUsage, Text, ToolUse
-from tests.harnesses.conftest import MODEL, ClaudeLauncher
+from tests.fakes.openai_responses import FakeResponses, Shell
+from tests.fakes.openai_responses import FakeUsage as ResponsesUsage
+from tests.fakes.openai_responses import Text as ResponsesText
+from tests.harnesses.conftest import CODEX_MODEL, MODEL, ClaudeLauncher, CodexLauncher
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -276,3 +279,39 @@ def test_a_budget_stops_claude_between_model_calls(
         "budget", "budget", pytest.approx(2 * per_call),
     )  # fmt: skip
     assert payloads(agent, EventKind.TURN_FINISHED) == []  # stopped inside the turn
+
+
+# -- the real Codex CLI -------------------------------------------------------------------
+
+
+def test_a_budget_stops_codex_at_most_one_model_call_late(
+    launch_codex: CodexLauncher, fake: FakeResponses, repo: Path
+) -> None:
+    """Codex reports a response's token usage late: in runs here the notification came
+    after codex had run the response's tool and sent its next request. So the stop
+    lands at that usage event, and one more call may already be under way."""
+    big = ResponsesUsage(input_tokens=100_000, output_tokens=1_000)
+    tokens = {"input_tokens": 100_000, "output_tokens": 1_000}
+    per_call = price_usage(tokens, CODEX_MODEL, "codex").cost_usd
+    assert per_call is not None
+    fake.add(
+        Shell("echo one > one.txt", escalate=True, usage=big),
+        Shell("echo two > two.txt", escalate=True, usage=big),
+        Shell("echo three > three.txt", escalate=True, usage=big),
+        ResponsesText("done", big),
+    )
+    agent = launch_codex("write three files", budget_usd=per_call / 2)  # one call spends it
+    assert final(agent) is State.STOPPED
+    time.sleep(3)  # long enough for further model calls to arrive, were codex alive
+
+    assert agent.status().reason == "budget"
+    assert len(fake.responses_requests) <= 2
+    assert not (repo / "three.txt").exists()
+    usage = payloads(agent, EventKind.USAGE)
+    assert usage[0]["cost_usd"] == pytest.approx(per_call)
+    assert usage[0]["priced_by"].startswith("genai-prices")
+    (stop,) = payloads(agent, EventKind.STOP_REQUESTED)
+    assert (stop["by"], stop["scope"], stop["spent_usd"]) == (
+        "budget", "agent", pytest.approx(per_call),
+    )  # fmt: skip
+    assert payloads(agent, EventKind.BUDGET_WARNING) == []  # from 0 straight past 100 %
