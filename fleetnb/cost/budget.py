@@ -15,10 +15,11 @@ before its harness reports it. The runner checks after every ``usage`` and
 (:class:`BudgetKeeper`): at 80 % it records one ``budget_warning`` per budget,
 at 100 % it stops the agent like a stop request, with reason "budget". A
 stopping agent's permission requests are held unanswered, so a tool that needs
-permission, asked for by the response that spent the budget, never runs. The stop can only be as early as the harness's
-usage report: Claude Code reports a response's usage as it ends, so no further
-model call is made; Codex reports it late (after running the response's tool,
-sometimes after sending its next request), so one more call may be under way.
+permission, asked for by the response that spent the budget, never runs. The
+stop can only be as early as the harness's usage report: Claude Code reports a
+response's usage as it ends, so no further model call is made; Codex reports it
+late (after running the response's tool, sometimes after sending its next
+request), so one more call may be under way.
 Two runners crossing 80 % of the fleet budget in the same instant may each
 record the fleet warning once.
 """
