@@ -20,7 +20,9 @@ Anthropic server; the facts that matter to a reader:
 - Subagents write their own files with ``isSidechain: true`` and the parent's
   ``sessionId``; API errors and usage limits are ``<synthetic>`` assistant lines
   with zero usage and ``isApiErrorMessage``; a resumed session starts by
-  replaying earlier lines of its project (same ids, counted once).
+  replaying earlier lines of its project (same ids and timestamps, counted once;
+  ccusage credits such a message to the file whose path sorts first, neither the
+  oldest file nor the newest, and ``GroundTruth.by_session`` follows it).
 
 Sizes stay where genai-prices 0.2.3 and ccusage's offline table agree: every
 request's whole input stays under 200k tokens (their long-context tiers differ
