@@ -179,26 +179,23 @@ class _Parser:
         self.skipped[reason] = self.skipped.get(reason, 0) + count
 
     def line(self, line: bytes, offset: int) -> None:
+        entry = self._decode(line)
+        message = entry.message if entry is not None else None
+        if entry is not None and message is not None and message.usage is not None:
+            self._usage(entry, message, message.usage, offset)
+
+    def _decode(self, line: bytes) -> _Line | None:
         if line[:1] != b"{":
-            return  # counted with the other lines that are not JSON objects
+            return None  # counted with the other lines that are not JSON objects
         try:
-            entry = _decode_line(line)
+            return _decode_line(line)
         except msgspec.ValidationError:
             self.skip("invalid_usage")
-            return
         except msgspec.DecodeError:
             self.skip("not_json")
-            return
-        message = entry.message
-        if message is None or message.usage is None:
-            return
-        ts = timestamp_seconds(entry.timestamp)
-        if ts is None:
-            self.skip("bad_timestamp")
-            return
-        self._usage(entry, message, message.usage, ts, offset)
+        return None
 
-    def _usage(self, entry: _Line, message: _Message, usage: _Usage, ts: float, at: int) -> None:
+    def _usage(self, entry: _Line, message: _Message, usage: _Usage, offset: int) -> None:
         split = usage.cache_creation
         split_1h = split.ephemeral_1h_input_tokens if split else 0
         split_sum = split.ephemeral_5m_input_tokens + split_1h if split else 0
@@ -209,14 +206,13 @@ class _Parser:
         total = usage.input_tokens + usage.output_tokens + cache_write + cache_read
         if total == 0:
             return
-        if message.id is None:
-            key = f"{self.tag}@{at}"
-        elif entry.requestId:
-            key = f"{message.id}:{entry.requestId}"
-        else:
-            key = message.id
+        key = self._key(entry, message, offset)
         held = self.best.get(key)
         if held is not None and held[0] >= total:
+            return  # a repeat of a response already counted with as many tokens
+        ts = timestamp_seconds(entry.timestamp)
+        if ts is None:
+            self.skip("bad_timestamp")
             return
         details = usage.output_tokens_details
         self.best[key] = (
@@ -237,6 +233,13 @@ class _Parser:
                 entry.costUSD,
             ),
         )
+
+    def _key(self, entry: _Line, message: _Message, offset: int) -> str:
+        if message.id is None:
+            return f"{self.tag}@{offset}"  # never deduplicated
+        if entry.requestId:
+            return f"{message.id}:{entry.requestId}"
+        return message.id
 
     def limit(self, line: bytes) -> None:
         try:
