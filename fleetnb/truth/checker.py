@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,6 +53,7 @@ _SKIP_DIRS = frozenset(
 # An extractor raises SyntaxError or ValueError on code it cannot parse.
 EXTRACTORS: dict[str, Callable[[str], PythonCalls]] = {"python": extract_python}
 SUFFIXES = {".py": "python", ".pyi": "python"}
+_OWN_INDEXES = HTTP_MODULES | {"stripe"}  # checked by their own indexes, not by introspection
 
 
 def check_source(
@@ -141,6 +143,15 @@ class Checker:
             self._packages[key] = index_package(top, submodules)
         return self._packages[key]
 
+    def prefetch(self, keys: Iterable[tuple[str, tuple[str, ...]]]) -> None:
+        """Index several packages at once: each is a child interpreter, mostly waiting on I/O."""
+        todo = [key for key in set(keys) if key not in self._packages and indexable(key[0])]
+        if len(todo) < 2:
+            return
+        with ThreadPoolExecutor(max_workers=min(4, len(todo))) as pool:
+            for key, index in zip(todo, pool.map(lambda k: index_package(*k), todo), strict=True):
+                self._packages[key] = index
+
     def _take_problems(self) -> list[str]:
         taken, self.problems = self.problems, []
         return taken
@@ -196,6 +207,8 @@ class _File:
 
     def check(self) -> None:
         self.report.calls_unresolved += len(self.calls.unresolved)
+        tops = {call.root.split(".")[0] for call in self.calls.module_calls}
+        self.checker.prefetch(self._package_key(top) for top in tops - _OWN_INDEXES)
         for call in self.calls.module_calls:
             self._module_call(call)
         for http in self.calls.http_calls:
@@ -215,6 +228,11 @@ class _File:
         line, column = where
         finding = Finding(self.path, line, column, api, kind, severity, message, suggestion)
         self.report.findings.append(finding)
+
+    def _package_key(self, top: str) -> tuple[str, tuple[str, ...]]:
+        # `import a.b` binds `a`: the child must import a.b too, as the code does.
+        imported = self.calls.modules | {c.root for c in self.calls.module_calls}
+        return top, tuple(sorted(m for m in imported if m.split(".")[0] == top and m != top))
 
     def _note(self, problem: str) -> None:
         if problem not in self.report.problems:
@@ -243,10 +261,7 @@ class _File:
                 return
             self._resolved(self._stripe(index, call))
         elif top not in HTTP_MODULES:
-            # `import a.b` binds `a`: the child must import a.b too, as the code does.
-            imported = self.calls.modules | {c.root for c in self.calls.module_calls}
-            subs = tuple(sorted(m for m in imported if m.split(".")[0] == top and m != top))
-            package = self.checker.package(top, subs)
+            package = self.checker.package(*self._package_key(top))
             if package is None:
                 return  # the project's own module: not an API surface
             for problem in package.problems:
@@ -435,8 +450,8 @@ class _PackageWalk:
                 module, name = target, f"{name}.{attr}"
                 continue
             if attr not in module.names:
-                if module.dynamic:
-                    return False  # a module-level __getattr__ may provide it
+                if module.dynamic or self._expected_missing(attr):
+                    return False  # a module __getattr__ may provide it, or the code expects not
                 self.file._finding(
                     (self.call.line, self.call.column),
                     self.call.api,
@@ -461,7 +476,7 @@ class _PackageWalk:
         names = set(data.get("names") or [])
         attr = rest[0]
         if attr not in names:
-            if data.get("dynamic"):
+            if data.get("dynamic") or self._expected_missing(attr):
                 return False
             self.file._finding(
                 (self.call.line, self.call.column),
@@ -476,8 +491,16 @@ class _PackageWalk:
             return True
         return False
 
+    def _expected_missing(self, attr: str) -> bool:
+        """Platform- and version-specific names: guarded code, or private ones (``os._x``).
+
+        The index reflects this interpreter on this platform; code that tests for a
+        name first, or reaches for a private one, is not evidence of an invented API.
+        """
+        return self.call.guarded or attr.startswith("_")
+
     def _kwargs(self, signature: object) -> None:
-        if not isinstance(signature, dict) or signature.get("var_kw"):
+        if self.call.guarded or not isinstance(signature, dict) or signature.get("var_kw"):
             return  # no signature (a builtin) or **kwargs: any keyword may be accepted
         accepted = set(signature.get("params") or [])
         for name, node in self.call.kwargs.keys.items():

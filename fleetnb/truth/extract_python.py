@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
@@ -35,6 +36,8 @@ class ModuleCall:
     for a client instance. ``kwargs`` holds the keyword arguments (incomplete when
     ``**mapping`` is spread), ``params`` a ``params=``/positional dict literal
     (None when absent, ``params_dynamic`` when passed but not a literal).
+    ``guarded`` marks a call under a platform, version or ``hasattr`` test, or in a
+    ``try`` that catches AttributeError or ImportError: the code expects it may be missing.
     """
 
     root: str
@@ -44,6 +47,7 @@ class ModuleCall:
     kwargs: KeyTree
     params: KeyTree | None = None
     params_dynamic: bool = False
+    guarded: bool = False
 
     @property
     def api(self) -> str:
@@ -102,6 +106,7 @@ class _Visitor(ast.NodeVisitor):
         self.calls = PythonCalls()
         self.names: dict[str, _Ref] = {}
         self.strings: dict[str, str] = {}
+        self.guards = 0
 
     # -- bindings ---------------------------------------------------------------
 
@@ -145,6 +150,51 @@ class _Visitor(ast.NodeVisitor):
 
     visit_AsyncFor = visit_For
 
+    def _forget(self, target: ast.AST) -> None:
+        for name in ast.walk(target):
+            if isinstance(name, ast.Name):
+                self.names.pop(name.id, None)
+                self.strings.pop(name.id, None)
+
+    def visit_comprehension_scope(
+        self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
+    ) -> None:
+        names, strings = dict(self.names), dict(self.strings)
+        for generator in node.generators:
+            self._forget(generator.target)
+        self.generic_visit(node)
+        self.names, self.strings = names, strings
+
+    visit_ListComp = visit_comprehension_scope
+    visit_SetComp = visit_comprehension_scope
+    visit_GeneratorExp = visit_comprehension_scope
+    visit_DictComp = visit_comprehension_scope
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.visit(node.value)
+        self._bind([node.target], node.value)
+
+    # -- guards: code that expects an attribute may be missing ---------------------
+
+    def visit_If(self, node: ast.If | ast.IfExp) -> None:
+        guard = bool(_GUARD_TEST.search(ast.unparse(node.test)))
+        self.guards += guard
+        self.generic_visit(node)
+        self.guards -= guard
+
+    visit_IfExp = visit_If
+
+    def visit_Try(self, node: ast.Try | ast.TryStar) -> None:
+        guard = any(_catches_missing(handler) for handler in node.handlers)
+        self.guards += guard
+        for statement in node.body:
+            self.visit(statement)
+        self.guards -= guard
+        for part in (*node.handlers, *node.orelse, *node.finalbody):
+            self.visit(part)
+
+    visit_TryStar = visit_Try
+
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             self.calls.imports.add(alias.name.split(".")[0])
@@ -187,6 +237,9 @@ class _Visitor(ast.NodeVisitor):
         ref = self._value_ref(value)
         text = _string(value, self.strings)
         for target in targets:
+            if isinstance(target, ast.Tuple | ast.List | ast.Starred):
+                self._forget(target)
+                continue
             key = _target_key(target)
             if key is not None:
                 self.names.pop(key, None)
@@ -290,7 +343,14 @@ class _Visitor(ast.NodeVisitor):
                     dynamic = params is None
         self.calls.module_calls.append(
             ModuleCall(
-                ref.root, ref.chain, node.lineno, node.col_offset + 1, kwargs, params, dynamic
+                ref.root,
+                ref.chain,
+                node.lineno,
+                node.col_offset + 1,
+                kwargs,
+                params,
+                dynamic,
+                guarded=self.guards > 0,
             )
         )
 
@@ -347,12 +407,30 @@ class _Visitor(ast.NodeVisitor):
         return keys
 
 
+_GUARD_TEST = re.compile(
+    r"platform|os\.name|hasattr|version_info|windows|win32|darwin|linux|posix|java"
+    r"|\b_?(has|have|is|use|supports?)_|\bPY[23]\b",
+    re.IGNORECASE,
+)
+_MISSING_ERRORS = frozenset({"AttributeError", "ImportError", "ModuleNotFoundError", "NameError"})
+
+
+def _catches_missing(handler: ast.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True  # a bare except catches the AttributeError too
+    caught = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return any(isinstance(c, ast.Name) and c.id in _MISSING_ERRORS for c in caught)
+
+
 def _target_key(target: ast.expr) -> str | None:
     """``client`` or ``self.client``: the assignment targets whose values are followed."""
     if isinstance(target, ast.Name):
         return target.id
-    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
-            and target.value.id in ("self", "cls"):  # fmt: skip
+    if (
+        isinstance(target, ast.Attribute)
+        and isinstance(target.value, ast.Name)
+        and target.value.id in ("self", "cls")
+    ):
         return f"{target.value.id}.{target.attr}"
     return None
 

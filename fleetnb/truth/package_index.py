@@ -62,8 +62,10 @@ def describe(mod):
                     member = inspect.getattr_static(value, attr, None)
                     fn = getattr(member, "__func__", member)
                     methods[attr] = sig(fn) if callable(fn) else None
-            info["classes"][name] = {"names": sorted(dir(value)), "init": sig(value),
-                                     "dynamic": hasattr(value, "__getattr__"), "methods": methods}
+            # A metaclass's methods (ABCMeta.register) are callable on the class too.
+            names = sorted(set(dir(value)) | set(dir(type(value))))
+            info["classes"][name] = {"names": names, "init": sig(value), "methods": methods,
+                                     "dynamic": hasattr(value, "__getattr__")}
         elif callable(value):
             info["callables"][name] = sig(value)
     return info
