@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 import json
+import re
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import stripe
@@ -77,3 +82,58 @@ def test_cached_per_version_as_json(truth_cache: Path, index: StripeIndex) -> No
     assert again.from_cache
     assert again.services.keys() == index.services.keys()
     assert index.build_seconds > 0
+
+
+class _RecordingClient(stripe.HTTPClient):
+    """A real stripe HTTP client that records each request instead of sending it."""
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, str]] = []
+
+    def request(
+        self, method: str, url: str, headers: Any, post_data: Any = None, *, _usage: Any = None
+    ) -> tuple[str, int, dict[str, str]]:
+        self.seen.append((method, url))
+        return '{"id": "x", "object": "customer"}', 200, {}
+
+    def request_stream(
+        self, method: str, url: str, headers: Any, post_data: Any = None, *, _usage: Any = None
+    ) -> tuple[Any, int, dict[str, str]]:
+        self.seen.append((method, url))
+        raise RuntimeError("no streams here")
+
+    def close(self) -> None:
+        return
+
+
+def test_verbs_and_paths_read_from_source_match_the_requests_the_sdk_sends(
+    index: StripeIndex,
+) -> None:
+    """Every synchronous service method, called for real, sends what the index says."""
+    recorder = _RecordingClient()
+    client = stripe.StripeClient("sk_test_123", http_client=recorder, max_network_retries=0)
+    compared = 0
+    for key, service in index.services.items():
+        if not key.startswith("client.v"):
+            continue
+        target: Any = client
+        for part in key.split(".")[1:]:
+            target = getattr(target, part)
+        for name, method in service.methods.items():
+            if name.endswith("_async") or method.path is None:
+                continue
+            func = getattr(target, name)
+            parameters = inspect.signature(func).parameters.values()
+            args = [f"ID{i}" for i, p in enumerate(parameters) if p.kind == p.POSITIONAL_ONLY]
+            needs_params = any(p.name == "params" and p.default is p.empty for p in parameters)
+            recorder.seen.clear()
+            with contextlib.suppress(Exception):  # the canned response fits few objects
+                func(*args, *([{}] if needs_params else []))
+            (verb, url), *_ = recorder.seen
+            sent = re.sub(r"ID\d+", "{}", urlsplit(url).path)
+            assert (verb, sent) == (method.verb, re.sub(r"\{[^}]*\}", "{}", method.path)), name
+            compared += 1
+    assert compared > 600
