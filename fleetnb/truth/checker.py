@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -175,7 +176,12 @@ def _walk(
 
 def _read_source(file: Path, report: CheckReport) -> str | None:
     try:
-        size = file.stat().st_size
+        info = file.stat()
+        if not stat.S_ISREG(info.st_mode):
+            # A FIFO or device named *.py: reading it could block forever.
+            report.problems.append(f"{file}: not a regular file; not checked")
+            return None
+        size = info.st_size
         if size > MAX_FILE_BYTES:
             report.problems.append(
                 f"{file}: {size} bytes, over the {MAX_FILE_BYTES}-byte limit "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from fleetnb.truth import CheckReport, check_paths, check_source
@@ -160,10 +161,11 @@ def test_bad_inputs_are_problems_not_crashes(tmp_path: Path, billing_spec: Path)
     (tmp_path / "huge.py").write_text("x = 1\n" * (10 * 1024 * 1024 // 6 + 1))
     (tmp_path / "bad_spec.yaml").write_text("openapi: 3.0.0\n")
     (tmp_path / "good.py").write_text(STRIPE + "client.v1.customers.fetch('c')\n")
+    os.mkfifo(tmp_path / "pipe.py")  # reading it would block: it must not be opened
     report = check_paths([tmp_path, tmp_path / "missing.py"], specs=[tmp_path / "bad_spec.yaml"])
     text = "\n".join(report.problems)
     for expected in ("does not parse", "binary content", "not UTF-8", "byte limit",
-                     "no `paths`", "no such file"):  # fmt: skip
+                     "no `paths`", "no such file", "not a regular file"):  # fmt: skip
         assert expected in text
     assert _kinds(report) == [("unknown_method", "error", "retrieve")]
 
