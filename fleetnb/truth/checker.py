@@ -28,7 +28,12 @@ from fleetnb.truth.openapi import SpecError, load_openapi
 from fleetnb.truth.package_index import PackageIndex, index_package, indexable
 from fleetnb.truth.routes import HOLE, HttpSurface
 from fleetnb.truth.shapes import KeyTree, ShapeTable, check_keys
-from fleetnb.truth.stripe_index import StripeIndex, load_stripe_index
+from fleetnb.truth.stripe_index import (
+    IndexBuildError,
+    StripeIndex,
+    load_stripe_index,
+    stripe_version,
+)
 
 __all__ = ["EXTRACTORS", "MAX_FILE_BYTES", "SUFFIXES", "Checker", "check_paths", "check_source"]
 
@@ -94,7 +99,11 @@ class Checker:
     @property
     def stripe(self) -> StripeIndex | None:
         if self._stripe is False:
-            self._stripe = load_stripe_index()
+            try:
+                self._stripe = load_stripe_index()
+            except IndexBuildError as exc:
+                self._stripe = None
+                self.problems.append(str(exc))
             if self._stripe is not None:
                 self.surfaces.append(self._stripe.http_surface())
         return self._stripe if isinstance(self._stripe, StripeIndex) else None
@@ -102,7 +111,7 @@ class Checker:
     def check_source(
         self, code: str, lang: str = "python", *, path: str | None = None
     ) -> CheckReport:
-        report = CheckReport(problems=self._take_problems())
+        report = CheckReport(problems=self.take_problems())
         extract = EXTRACTORS.get(lang)
         if extract is None:
             report.problems.append(
@@ -122,7 +131,7 @@ class Checker:
         return report
 
     def check_paths(self, paths: Iterable[str | os.PathLike[str]]) -> CheckReport:
-        report = CheckReport(problems=self._take_problems())
+        report = CheckReport(problems=self.take_problems())
         for file, explicit in _walk(paths, report):
             lang = SUFFIXES.get(file.suffix)
             if lang is None:
@@ -153,7 +162,7 @@ class Checker:
             for key, index in zip(todo, pool.map(lambda k: index_package(*k), todo), strict=True):
                 self._packages[key] = index
 
-    def _take_problems(self) -> list[str]:
+    def take_problems(self) -> list[str]:
         taken, self.problems = self.problems, []
         return taken
 
@@ -235,6 +244,17 @@ class _File:
         finding = Finding(self.path, line, column, api, kind, severity, message, suggestion)
         self.report.findings.append(finding)
 
+    def _stripe_index(self, *, note_missing: bool = True) -> StripeIndex | None:
+        index = self.checker.stripe
+        for problem in self.checker.take_problems():
+            self._note(problem)  # a failed build, reported with this file's findings
+        if index is None and note_missing and stripe_version() is None:
+            self._note(
+                "stripe is not installed, so Stripe calls were not checked; "
+                "install it (pip install 'fleetnb[truth]')"
+            )
+        return index
+
     def _package_key(self, top: str) -> tuple[str, tuple[str, ...]]:
         # `import a.b` binds `a`: the child must import a.b too, as the code does.
         imported = self.calls.modules | {c.root for c in self.calls.module_calls}
@@ -257,12 +277,8 @@ class _File:
         if call.root == STRIPE_CLIENT or top == "stripe":
             if call.chain[:1] == ("StripeClient",):
                 return  # the constructor: the instance is what gets checked
-            index = self.checker.stripe
+            index = self._stripe_index()
             if index is None:
-                self._note(
-                    "stripe is not installed, so Stripe calls were not checked; "
-                    "install it (pip install 'fleetnb[truth]')"
-                )
                 self._resolved(False)
                 return
             self._resolved(self._stripe(index, call))
@@ -348,7 +364,7 @@ class _File:
     # -- raw HTTP ---------------------------------------------------------------
 
     def _http(self, call: HttpCall) -> None:
-        if self.checker.stripe is None and not self.checker.surfaces:
+        if self._stripe_index(note_missing=False) is None and not self.checker.surfaces:
             self._resolved(False)
             return
         url = call.url.split("?")[0]

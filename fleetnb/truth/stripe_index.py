@@ -15,8 +15,11 @@ import ast
 import dataclasses
 import importlib
 import inspect
+import json
 import re
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
@@ -24,11 +27,19 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from fleetnb.errors import FleetError
 from fleetnb.truth import cache
 from fleetnb.truth.routes import HttpSurface, Operation
 from fleetnb.truth.shapes import LazyShapes, Shape
 
-__all__ = ["StripeIndex", "StripeMethod", "StripeService", "load_stripe_index", "stripe_version"]
+__all__ = [
+    "IndexBuildError",
+    "StripeIndex",
+    "StripeMethod",
+    "StripeService",
+    "load_stripe_index",
+    "stripe_version",
+]
 
 _FORMAT = 2
 _IDENT = re.compile(r"[A-Za-z_]\w*")
@@ -129,9 +140,21 @@ def stripe_version() -> str | None:
         return None
 
 
+BUILD_TIMEOUT = 180.0
+
+
+class IndexBuildError(FleetError):
+    """An SDK's index could not be built (its import failed, hung or crashed)."""
+
+
 @lru_cache(maxsize=1)
 def load_stripe_index() -> StripeIndex | None:
-    """The index of the installed stripe package (cached on disk), or None without stripe."""
+    """The index of the installed stripe package (cached on disk), or None without stripe.
+
+    A cold build runs in a child interpreter: importing every stripe module costs
+    memory a notebook kernel should not keep, and a broken install must not take
+    the caller down. Raises IndexBuildError when the build fails.
+    """
     installed = stripe_version()
     if installed is None:
         return None
@@ -139,9 +162,31 @@ def load_stripe_index() -> StripeIndex | None:
     cached = cache.read_json(name)
     if cached is not None and cached.get("format") == _FORMAT:
         return StripeIndex.from_json(cached)
-    index = _build(installed)
-    cache.write_json(name, index.to_json())
-    return index
+    built = _build_in_child()
+    cache.write_json(name, built)
+    return dataclasses.replace(StripeIndex.from_json(built), from_cache=False)
+
+
+def _build_in_child() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "stripe-index.json"
+        command = [sys.executable, "-m", "fleetnb.truth.stripe_index", str(out)]
+        try:
+            done = subprocess.run(command, capture_output=True, timeout=BUILD_TIMEOUT, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise IndexBuildError(
+                f"building the stripe index took over {BUILD_TIMEOUT:.0f} s; "
+                "Stripe calls were not checked"
+            ) from exc
+        try:
+            data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            raise IndexBuildError(
+                f"building the stripe index failed (exit {done.returncode}: "
+                f"{tail[0]}); reinstall stripe (pip install 'fleetnb[truth]')"
+            ) from exc
+        return data
 
 
 def _build(installed: str) -> StripeIndex:
@@ -359,3 +404,8 @@ def _path_literal(node: ast.expr) -> str | None:
     ):
         return _constant(node.func.value)
     return _constant(node)
+
+
+if __name__ == "__main__":
+    # The child side of load_stripe_index: build, then write the JSON where asked.
+    Path(sys.argv[1]).write_text(json.dumps(_build(stripe_version() or "").to_json()))

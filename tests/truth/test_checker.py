@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from fleetnb.truth import CheckReport, check_paths, check_source
+import pytest
+
+from fleetnb.truth import CheckReport, check_paths, check_source, load_stripe_index
 
 STRIPE = "from stripe import StripeClient\nclient = StripeClient('sk_test_123')\n"
 
@@ -290,3 +292,22 @@ def test_names_the_code_expects_may_be_missing_are_not_flagged() -> None:
     )
     report = check_source(code)
     assert [(f.line, f.kind) for f in report.findings] == [(20, "unknown_method")]
+
+
+def test_a_stripe_index_that_cannot_be_built_is_a_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broken stripe install (its import raises) leaves Stripe calls unresolved, no crash."""
+    broken = tmp_path / "shadow" / "stripe"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("raise ImportError('half-installed stripe')\n")
+    monkeypatch.setenv("PYTHONPATH", str(broken.parent))  # seen by the child that builds
+    monkeypatch.setenv("FLEETNB_CACHE_DIR", str(tmp_path / "cold-cache"))
+    load_stripe_index.cache_clear()
+    try:
+        report = check_source(STRIPE + "client.v1.customers.fetch('cus_123')\n")
+    finally:
+        load_stripe_index.cache_clear()  # later tests load the good index again
+    assert report.findings == []
+    assert report.calls_unresolved == 1
+    assert "half-installed stripe" in report.problems[0]
