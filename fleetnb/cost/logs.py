@@ -17,7 +17,7 @@ import dataclasses
 import importlib
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,6 +34,7 @@ __all__ = [
     "UnknownLogSourceError",
     "complete_block",
     "complete_lines",
+    "find_files",
     "log_format",
     "log_sources",
     "timestamp_seconds",
@@ -117,6 +118,21 @@ def log_format(source: str) -> LogFormat:
         ) from exc
     fmt: LogFormat = found() if isinstance(found, type) else found
     return fmt
+
+
+def find_files(root: Path, wanted: Callable[[str], bool]) -> Iterator[Path]:
+    """The files under ``root`` whose name is ``wanted``, in path order (as ``sorted``
+    of their Paths), found with ``os.scandir``: a warm import of a tree of tens of
+    thousands of logs is mostly this walk, and ``Path.rglob`` costs several times more."""
+    try:
+        entries = sorted(os.scandir(root), key=lambda entry: entry.name)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            yield from find_files(Path(entry.path), wanted)
+        elif wanted(entry.name):
+            yield Path(entry.path)
 
 
 def complete_lines(

@@ -53,7 +53,7 @@ from typing import Any
 
 import msgspec
 
-from fleetnb.cost.logs import LogChunk, complete_block, timestamp_seconds
+from fleetnb.cost.logs import LogChunk, complete_block, find_files, timestamp_seconds
 from fleetnb.cost.records import LimitHit, UsageRecord
 
 __all__ = ["ClaudeLogs"]
@@ -123,9 +123,7 @@ class ClaudeLogs:
         return [home / ".config" / "claude", home / ".claude"]
 
     def files(self, root: Path) -> Iterator[Path]:
-        projects = root / "projects"
-        if projects.is_dir():
-            yield from (p for p in sorted(projects.rglob("*.jsonl")) if not p.is_dir())
+        yield from find_files(root / "projects", lambda name: name.endswith(".jsonl"))
 
     def read(self, path: Path, start: int, state: dict[str, Any]) -> LogChunk:
         block, end, skipped = complete_block(path, start)
@@ -137,13 +135,12 @@ class ClaudeLogs:
             parser.limit(line)
         for line, at in _lines_with(block, _USAGE):
             parser.line(line, start + at)
-        # A line that does not even open a JSON object; the cheapest complete check.
-        every = block.split(b"\n")
-        lines = len(every) - 1
-        strays = sum(1 for line in every if line[:1] != b"{") - 1
+        # A line that does not even open a JSON object: the cheapest complete check,
+        # counted without splitting the block into a list of lines.
+        lines = block.count(b"\n")
+        strays = lines - block.count(b"\n{") - (block[:1] == b"{")
         if strays:
             parser.skip("not_json", strays)
-        del every
         return LogChunk(
             records=parser.records(),
             limits=parser.limits,

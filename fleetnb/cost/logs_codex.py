@@ -40,7 +40,7 @@ from typing import Any
 
 import msgspec
 
-from fleetnb.cost.logs import LogChunk, complete_lines, timestamp_seconds
+from fleetnb.cost.logs import LogChunk, complete_lines, find_files, timestamp_seconds
 from fleetnb.cost.records import LimitHit, UsageRecord
 
 __all__ = ["CodexLogs"]
@@ -115,9 +115,7 @@ class CodexLogs:
 
     def files(self, root: Path) -> Iterator[Path]:
         for folder in ("sessions", "archived_sessions"):
-            if (root / folder).is_dir():
-                found = sorted((root / folder).rglob("rollout-*.jsonl"))
-                yield from (path for path in found if not path.is_dir())
+            yield from find_files(root / folder, _is_rollout)
 
     def read(self, path: Path, start: int, state: dict[str, Any]) -> LogChunk:
         lines, end, skipped = complete_lines(path, start)
@@ -282,3 +280,7 @@ def _session_name(path: Path) -> str:
         if parts[index] in ("sessions", "archived_sessions"):
             return "/".join(parts[index + 1 :])
     return path.stem
+
+
+def _is_rollout(name: str) -> bool:
+    return name.startswith("rollout-") and name.endswith(".jsonl")

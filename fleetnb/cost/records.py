@@ -37,9 +37,8 @@ class UsageRecord:
 
     @property
     def total_tokens(self) -> int:
-        return (
-            self.input_tokens + self.output_tokens + self.cache_write_tokens + self.cache_read_tokens
-        )
+        counted = (self.input_tokens, self.output_tokens, self.cache_write_tokens)
+        return sum(counted) + self.cache_read_tokens
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
