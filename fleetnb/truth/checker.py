@@ -1,4 +1,4 @@
-"""Checking extracted calls against the real surfaces, and walking files to check.
+"""Checking extracted calls against the real surfaces.
 
 Every call is either checked (its target resolved against an index) or counted
 as unresolved; findings are only raised for checked calls.
@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import stat
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +26,7 @@ from fleetnb.truth.openapi import SpecError, load_openapi
 from fleetnb.truth.package_index import PackageIndex, index_package, indexable
 from fleetnb.truth.routes import HOLE, HttpSurface
 from fleetnb.truth.shapes import KeyTree, ShapeTable, check_keys
+from fleetnb.truth.sources import read_source, walk
 from fleetnb.truth.stripe_index import (
     IndexBuildError,
     StripeIndex,
@@ -35,25 +34,8 @@ from fleetnb.truth.stripe_index import (
     stripe_version,
 )
 
-__all__ = ["EXTRACTORS", "MAX_FILE_BYTES", "SUFFIXES", "Checker", "check_paths", "check_source"]
+__all__ = ["EXTRACTORS", "SUFFIXES", "Checker", "check_paths", "check_source"]
 
-MAX_FILE_BYTES = 2 * 1024 * 1024  # agent-written source is far smaller; bigger is generated or data
-_SKIP_DIRS = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".venv",
-        "venv",
-        "node_modules",
-        "__pycache__",
-        ".tox",
-        ".mypy_cache",
-        ".ruff_cache",
-        "site-packages",
-        "build",
-        "dist",
-    }
-)
 # One extractor per language, all producing the same call records: a new language
 # (TypeScript with tree-sitter) plugs in here and reuses every index and check.
 # An extractor raises SyntaxError or ValueError on code it cannot parse.
@@ -132,7 +114,7 @@ class Checker:
 
     def check_paths(self, paths: Iterable[str | os.PathLike[str]]) -> CheckReport:
         report = CheckReport(problems=self.take_problems())
-        for file, explicit in _walk(paths, report):
+        for file, explicit in walk(paths, report):
             lang = SUFFIXES.get(file.suffix)
             if lang is None:
                 if explicit:
@@ -140,7 +122,7 @@ class Checker:
                         f"{file}: no extractor for {file.suffix or 'this'} files yet; not checked"
                     )
                 continue
-            code = _read_source(file, report)
+            code = read_source(file, report)
             if code is not None:
                 report.merge(self.check_source(code, lang, path=str(file)))
         return report
@@ -165,50 +147,6 @@ class Checker:
     def take_problems(self) -> list[str]:
         taken, self.problems = self.problems, []
         return taken
-
-
-def _walk(
-    paths: Iterable[str | os.PathLike[str]], report: CheckReport
-) -> Iterator[tuple[Path, bool]]:
-    for raw in paths:
-        path = Path(raw)
-        if path.is_file():
-            yield path, True
-        elif path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
-                for name in sorted(files):
-                    yield Path(root) / name, False
-        else:
-            report.problems.append(f"{path}: no such file or directory")
-
-
-def _read_source(file: Path, report: CheckReport) -> str | None:
-    try:
-        info = file.stat()
-        if not stat.S_ISREG(info.st_mode):
-            # A FIFO or device named *.py: reading it could block forever.
-            report.problems.append(f"{file}: not a regular file; not checked")
-            return None
-        size = info.st_size
-        if size > MAX_FILE_BYTES:
-            report.problems.append(
-                f"{file}: {size} bytes, over the {MAX_FILE_BYTES}-byte limit "
-                "for a source file; not checked"
-            )
-            return None
-        data = file.read_bytes()
-    except OSError as exc:
-        report.problems.append(f"{file}: cannot be read ({exc.strerror}); not checked")
-        return None
-    if b"\x00" in data[:8192]:
-        report.problems.append(f"{file}: binary content; not checked")
-        return None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        report.problems.append(f"{file}: not UTF-8 text; not checked")
-        return None
 
 
 @dataclasses.dataclass(slots=True)
