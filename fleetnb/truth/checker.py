@@ -241,7 +241,7 @@ class _File:
                 key = service.children[attr]
                 continue
             if attr in service.methods and position == len(chain) - 1:
-                self._stripe_params(index, call, service.methods[attr].params, key)
+                self._stripe_params(index, call, service.methods[attr].params)
                 return True
             if attr in service.methods or attr in service.others:
                 return position == len(chain) - 1  # a property or helper; deeper is unknown
@@ -256,9 +256,7 @@ class _File:
             return True
         return True
 
-    def _stripe_params(
-        self, index: StripeIndex, call: ModuleCall, shape: str | None, key: str
-    ) -> None:
+    def _stripe_params(self, index: StripeIndex, call: ModuleCall, shape: str | None) -> None:
         if call.root == STRIPE_CLIENT:
             for name, node in call.kwargs.keys.items():
                 if name not in ("params", "options"):

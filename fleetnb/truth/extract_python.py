@@ -134,6 +134,9 @@ class _Visitor(ast.NodeVisitor):
             if arg is not None:
                 self.names.pop(arg.arg, None)
                 self.strings.pop(arg.arg, None)
+                annotated = self._annotated(arg.annotation)
+                if annotated is not None:
+                    self.names[arg.arg] = annotated
         self.generic_visit(node)
         kept = {key: ref for key, ref in self.names.items() if key.startswith("self.")}
         self.names, self.strings = names | kept, strings
@@ -249,6 +252,20 @@ class _Visitor(ast.NodeVisitor):
                 if text is not None and HOLE not in text:
                     self.strings[key] = text
 
+    def _annotated(self, annotation: ast.expr | None) -> _Ref | None:
+        """A parameter annotated ``StripeClient`` or ``httpx.Client`` is one."""
+        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+            try:
+                annotation = ast.parse(annotation.value, mode="eval").body
+            except SyntaxError:
+                return None
+        if annotation is None or isinstance(annotation, ast.Constant):
+            return None
+        made = self._ref(annotation)
+        if made is None:
+            return None
+        return self._instance(".".join((made.root, *made.chain)), None)
+
     def _value_ref(self, value: ast.expr) -> _Ref | None:
         if isinstance(value, ast.Await):
             value = value.value
@@ -256,15 +273,19 @@ class _Visitor(ast.NodeVisitor):
             made = self._ref(value.func)
             if made is None:
                 return None
-            name = ".".join((made.root, *made.chain))
-            if name in ("stripe.StripeClient", "stripe._stripe_client.StripeClient"):
-                return _Ref(STRIPE_CLIENT)
-            if name in _HTTP_CLIENTS:
-                base = _keyword(value, "base_url")
-                base_text = _string(base, self.strings) if base is not None else None
-                return _Ref(f"{made.root}:client", base_url=base_text)
-            return None
+            base = _keyword(value, "base_url")
+            base_text = _string(base, self.strings) if base is not None else None
+            return self._instance(".".join((made.root, *made.chain)), base_text)
         return self._ref(value)
+
+    @staticmethod
+    def _instance(class_name: str, base_url: str | None) -> _Ref | None:
+        """The client an instance of ``class_name`` is, if it is one we check."""
+        if class_name in ("stripe.StripeClient", "stripe._stripe_client.StripeClient"):
+            return _Ref(STRIPE_CLIENT)
+        if class_name in _HTTP_CLIENTS:
+            return _Ref(f"{class_name.split('.', maxsplit=1)[0]}:client", base_url=base_url)
+        return None
 
     def _ref(self, node: ast.expr) -> _Ref | None:
         attrs: list[str] = []

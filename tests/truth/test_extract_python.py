@@ -108,3 +108,22 @@ def test_clients_kept_on_self_are_followed_across_methods() -> None:
         ("v1", "customers", "fetch"),
     ]
     assert [c.url for c in calls.http_calls] == [f"https://api.stripe.com/v1/customers/{HOLE}"]
+
+
+def test_parameters_annotated_as_clients_are_clients() -> None:
+    calls = extract_python(
+        "import httpx\nimport stripe\nfrom stripe import StripeClient\n"
+        "def charge(client: StripeClient, other: 'stripe.StripeClient', n: int) -> None:\n"
+        "    client.v1.customers.fetch('c')\n"
+        "    other.v1.refunds.create()\n"
+        "    n.bit_length()\n"
+        "async def ping(http: httpx.AsyncClient) -> None:\n"
+        "    await http.get('https://api.stripe.com/v1/balance')\n"
+    )
+    assert [c.chain for c in calls.module_calls if c.root == STRIPE_CLIENT] == [
+        ("v1", "customers", "fetch"),
+        ("v1", "refunds", "create"),
+    ]
+    assert [(c.verb, c.url) for c in calls.http_calls] == [
+        ("get", "https://api.stripe.com/v1/balance")
+    ]
