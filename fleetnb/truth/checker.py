@@ -30,6 +30,7 @@ from fleetnb.truth.sources import read_source, walk
 from fleetnb.truth.stripe_index import (
     IndexBuildError,
     StripeIndex,
+    StripeMethod,
     load_stripe_index,
     stripe_version,
 )
@@ -241,7 +242,7 @@ class _File:
                 key = service.children[attr]
                 continue
             if attr in service.methods and position == len(chain) - 1:
-                self._stripe_params(index, call, service.methods[attr].params)
+                self._stripe_params(index, call, service.methods[attr])
                 return True
             if attr in service.methods or attr in service.others:
                 return position == len(chain) - 1  # a property or helper; deeper is unknown
@@ -256,26 +257,26 @@ class _File:
             return True
         return True
 
-    def _stripe_params(self, index: StripeIndex, call: ModuleCall, shape: str | None) -> None:
-        if call.root == STRIPE_CLIENT:
-            for name, node in call.kwargs.keys.items():
-                if name not in ("params", "options"):
-                    self._finding(
-                        (node.line, node.column),
-                        call.api,
-                        "unknown_param",
-                        f"`{call.api}` takes API parameters inside `params={{...}}`, "
-                        f"not as the keyword `{name}`",
-                        suggestion="params",
-                    )
-            tree = call.params if call.params is not None else KeyTree()
-            if call.params_dynamic or shape is None:
-                return
-        else:
-            tree = call.kwargs
-            if shape is None:
-                return
-        self._keys((call.line, call.column), call.api, tree, table=index.shapes, shape=shape)
+    def _stripe_params(self, index: StripeIndex, call: ModuleCall, method: StripeMethod) -> None:
+        if call.root != STRIPE_CLIENT:  # legacy resources take params as keywords
+            if method.params is not None:
+                self._keys(
+                    _at(call), call.api, call.kwargs, table=index.shapes, shape=method.params
+                )
+            return
+        for name, node in call.kwargs.keys.items():
+            if name not in ("params", "options"):
+                self._finding(
+                    (node.line, node.column),
+                    call.api,
+                    "unknown_param",
+                    f"`{call.api}` takes API parameters inside `params={{...}}`, "
+                    f"not as the keyword `{name}`",
+                    suggestion="params",
+                )
+        tree = _client_params(call, method)
+        if tree is not None and method.params is not None:
+            self._keys(_at(call), call.api, tree, table=index.shapes, shape=method.params)
 
     def _keys(
         self, where: tuple[int, int], api: str, tree: KeyTree, *, table: ShapeTable, shape: str
@@ -376,6 +377,24 @@ class _File:
                 table=surface.shapes,
                 shape=operation.params,
             )
+
+
+def _at(call: ModuleCall | HttpCall) -> tuple[int, int]:
+    return call.line, call.column
+
+
+def _client_params(call: ModuleCall, method: StripeMethod) -> KeyTree | None:
+    """The params a StripeClient call passes, or None when only known at run time.
+
+    Params come by keyword or as the positional argument after the method's IDs.
+    """
+    if call.params is not None or call.params_dynamic:
+        return call.params
+    if call.spread:
+        return None
+    if len(call.args) > method.ids:
+        return call.args[method.ids]  # None: a variable, known only at run time
+    return KeyTree()  # no params at all: every required key is missing
 
 
 def _holes(path: str) -> str:

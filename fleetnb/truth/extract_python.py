@@ -36,6 +36,8 @@ class ModuleCall:
     for a client instance. ``kwargs`` holds the keyword arguments (incomplete when
     ``**mapping`` is spread), ``params`` a ``params=``/positional dict literal
     (None when absent, ``params_dynamic`` when passed but not a literal).
+    ``args`` keeps each positional argument's keys when it is a dict literal, since
+    SDK methods also take params positionally after their IDs.
     ``guarded`` marks a call under a platform, version or ``hasattr`` test, or in a
     ``try`` that catches AttributeError or ImportError: the code expects it may be missing.
     """
@@ -48,6 +50,8 @@ class ModuleCall:
     params: KeyTree | None = None
     params_dynamic: bool = False
     guarded: bool = False
+    args: tuple[KeyTree | None, ...] = ()  # positional arguments: a dict literal's keys or None
+    spread: bool = False  # ``*args`` among them: positions are unknown
 
     @property
     def api(self) -> str:
@@ -357,11 +361,6 @@ class _Visitor(ast.NodeVisitor):
                 kwargs.keys[keyword.arg] = KeyNode(
                     keyword.lineno, keyword.col_offset + 1, _nested(keyword.value, self.strings)
                 )
-        if ref.root == STRIPE_CLIENT and params is None and not dynamic:
-            for arg in node.args:
-                if isinstance(arg, ast.Dict):
-                    params = _dict_keys(arg, self.strings)
-                    dynamic = params is None
         self.calls.module_calls.append(
             ModuleCall(
                 ref.root,
@@ -372,6 +371,8 @@ class _Visitor(ast.NodeVisitor):
                 params,
                 dynamic,
                 guarded=self.guards > 0,
+                args=tuple(_dict_keys(arg, self.strings) for arg in node.args),
+                spread=any(isinstance(arg, ast.Starred) for arg in node.args),
             )
         )
 

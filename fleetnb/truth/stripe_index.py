@@ -41,7 +41,7 @@ __all__ = [
     "stripe_version",
 ]
 
-_FORMAT = 2
+_FORMAT = 3
 _IDENT = re.compile(r"[A-Za-z_]\w*")
 _BASES = {
     "api": "https://api.stripe.com",
@@ -59,6 +59,7 @@ class StripeMethod:
     path: str | None
     params: str | None
     base: str = "api"
+    ids: int = 0  # positional-only ID arguments before params (``retrieve(customer, params)``)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -258,7 +259,8 @@ class _Builder:
         for arg in [*func.args.args, *func.args.kwonlyargs]:
             if arg.arg == "params" and arg.annotation is not None:
                 params = self._params_shape(source, ast.unparse(arg.annotation))
-        return StripeMethod(verb, path, params, base)
+        ids = len(func.args.posonlyargs) - 1  # without self
+        return StripeMethod(verb, path, params, base, max(ids, 0))
 
     # -- legacy resources -------------------------------------------------------
 

@@ -311,3 +311,19 @@ def test_a_stripe_index_that_cannot_be_built_is_a_problem(
     assert report.findings == []
     assert report.calls_unresolved == 1
     assert "half-installed stripe" in report.problems[0]
+
+
+def test_params_passed_positionally_after_the_ids() -> None:
+    code = STRIPE + (
+        "client.v1.payment_intents.create(params_built_elsewhere)\n"
+        "client.v1.customers.tax_ids.create('cus_1')\n"
+        "client.v1.customers.update(cid, {'emial': 'x'})\n"
+        "client.v1.customers.retrieve(cid)\n"
+        "client.v1.customers.update(*args)\n"
+    )
+    found = [(f.line, f.kind, f.message.split("`")[-2]) for f in check_source(code).findings]
+    assert found == [
+        (4, "missing_required_param", "type"),
+        (4, "missing_required_param", "value"),
+        (5, "unknown_param", "emial"),
+    ]
