@@ -260,9 +260,10 @@ class _File:
     def _stripe_params(self, index: StripeIndex, call: ModuleCall, method: StripeMethod) -> None:
         if call.root != STRIPE_CLIENT:  # legacy resources take params as keywords
             if method.params is not None:
-                self._keys(
-                    _at(call), call.api, call.kwargs, table=index.shapes, shape=method.params
-                )
+                tree = KeyTree(dict(call.kwargs.keys), call.kwargs.complete)
+                for name in method.keywords:  # retrieve(id=...): a named argument, not a param
+                    tree.keys.pop(name, None)
+                self._keys(_at(call), call.api, tree, table=index.shapes, shape=method.params)
             return
         for name, node in call.kwargs.keys.items():
             if name not in ("params", "options"):
@@ -274,9 +275,9 @@ class _File:
                     f"not as the keyword `{name}`",
                     suggestion="params",
                 )
-        tree = _client_params(call, method)
-        if tree is not None and method.params is not None:
-            self._keys(_at(call), call.api, tree, table=index.shapes, shape=method.params)
+        params = _client_params(call, method)
+        if params is not None and method.params is not None:
+            self._keys(_at(call), call.api, params, table=index.shapes, shape=method.params)
 
     def _keys(
         self, where: tuple[int, int], api: str, tree: KeyTree, *, table: ShapeTable, shape: str

@@ -41,7 +41,7 @@ __all__ = [
     "stripe_version",
 ]
 
-_FORMAT = 3
+_FORMAT = 4
 _IDENT = re.compile(r"[A-Za-z_]\w*")
 _BASES = {
     "api": "https://api.stripe.com",
@@ -60,6 +60,7 @@ class StripeMethod:
     params: str | None
     base: str = "api"
     ids: int = 0  # positional-only ID arguments before params (``retrieve(customer, params)``)
+    keywords: tuple[str, ...] = ()  # named arguments besides params (legacy ``retrieve(id=...)``)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -121,7 +122,10 @@ class StripeIndex:
     def from_json(cls, data: Mapping[str, Any]) -> StripeIndex:
         services = {
             key: StripeService(
-                {n: StripeMethod(**m) for n, m in value["methods"].items()},
+                {
+                    n: StripeMethod(**{**m, "keywords": tuple(m.get("keywords", ()))})
+                    for n, m in value["methods"].items()
+                },
                 value["children"],
                 frozenset(value["others"]),
             )
@@ -300,9 +304,8 @@ class _Builder:
             func = getattr(value, "__func__", value)
             annotation = getattr(func, "__annotations__", {}).get("params")
             if callable(func) and annotation is not None:
-                methods[name] = StripeMethod(
-                    None, None, self._params_shape(source, str(annotation))
-                )
+                shape = self._params_shape(source, str(annotation))
+                methods[name] = StripeMethod(None, None, shape, keywords=_named_args(func))
             elif callable(func) or isinstance(value, (classmethod, staticmethod)):
                 methods[name] = StripeMethod(None, None, None)
             else:
@@ -343,6 +346,15 @@ class _Builder:
         if module_name not in self._modules:
             self._modules[module_name] = _ModuleSource(sys.modules[module_name])
         return self._modules[module_name]
+
+
+def _named_args(func: Any) -> tuple[str, ...]:
+    try:
+        parameters = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return ()
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return tuple(p.name for p in parameters if p.kind in named and p.name not in ("self", "cls"))
 
 
 def _is_typed_dict(value: object) -> bool:

@@ -327,3 +327,12 @@ def test_params_passed_positionally_after_the_ids() -> None:
         (4, "missing_required_param", "value"),
         (5, "unknown_param", "emial"),
     ]
+
+
+def test_legacy_named_arguments_are_not_params() -> None:
+    code = (
+        "import stripe\n"
+        "stripe.Customer.retrieve(id='cus_1', expand=['default_source'])\n"
+        "stripe.Customer.modify('cus_1', emial='x')\n"
+    )
+    assert [(f.line, f.suggestion) for f in check_source(code).findings] == [(3, "email")]
