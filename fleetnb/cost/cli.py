@@ -17,6 +17,7 @@ from typing import Any
 
 from fleetnb.cost.blocks import blocks_report
 from fleetnb.cost.importer import ImportResult, import_logs
+from fleetnb.cost.report_cache import cached_report
 from fleetnb.cost.reports import (
     SOURCES,
     ReportError,
@@ -81,18 +82,30 @@ def run_cost_command(args: argparse.Namespace) -> int:
         imported = _import_logs(args)
         if imported.problems:  # a report from stale data must say so; stdout stays the report
             print(f"fleetnb: warning: {imported}", file=sys.stderr)
-    build, _ = _REPORTS[args.cost_command]
-    connection = ledger(args.root)
-    try:
-        report = build(connection, options)
-    finally:
-        if connection is not None:
-            connection.close()
+    report = _report(args.cost_command, args.root, options)
     if args.json:
         print(json.dumps(report, indent=2, sort_keys=True))
     else:
         print(render(args.cost_command, report, options, breakdown=args.breakdown))
     return EXIT_OK
+
+
+def _report(kind: str, root: str | None, options: ReportOptions) -> dict[str, Any]:
+    build, _ = _REPORTS[kind]
+
+    def fresh() -> dict[str, Any]:
+        connection = ledger(root)
+        try:
+            return build(connection, options)
+        finally:
+            if connection is not None:
+                connection.close()
+
+    if kind == "blocks":  # the active block and its projection depend on the clock
+        return fresh()
+    key = json.dumps([kind, str(options.timezone), str(options.since), str(options.until),
+                      options.source])  # fmt: skip
+    return cached_report(root, key, fresh)
 
 
 def _import_logs(args: argparse.Namespace) -> ImportResult:

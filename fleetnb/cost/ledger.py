@@ -174,6 +174,7 @@ class Ledger:
             return
         pending, self._pending, self._pending_records = self._pending, [], 0
         with self._write() as conn:
+            conn.execute("UPDATE ledger_generation SET value = value + 1 WHERE id = 1")
             owners = []
             for file_row, _, _ in pending:
                 (file_id,) = conn.execute(_UPSERT_FILE, file_row).fetchone()

@@ -44,3 +44,15 @@ CREATE TABLE IF NOT EXISTS limit_hits (
     window_minutes INTEGER,
     file_id INTEGER NOT NULL REFERENCES log_files(id)
 );
+-- Bumped by every import that writes anything: a report cached at an earlier
+-- generation is stale. A warm report over unchanged logs is then one lookup.
+CREATE TABLE IF NOT EXISTS ledger_generation (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    value INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO ledger_generation (id, value) VALUES (1, 0);
+CREATE TABLE IF NOT EXISTS report_cache (
+    key TEXT PRIMARY KEY,            -- the report and its options
+    generation INTEGER NOT NULL,
+    body TEXT NOT NULL               -- the report's JSON
+);
