@@ -34,11 +34,15 @@ out_path, names = sys.argv[1], sys.argv[2:]
 def sig(obj):
     try:
         s = inspect.signature(obj)
+        # A decorator's own wrapper may take more than the function it wraps
+        # (a renamed, deprecated keyword): its **kwargs counts too.
+        outer = inspect.signature(obj, follow_wrapped=False)
     except (TypeError, ValueError):
         return None
     ps = s.parameters.values()
+    kinds = {p.kind for p in (*ps, *outer.parameters.values())}
     return {"params": [p.name for p in ps if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)],
-            "var_kw": any(p.kind == p.VAR_KEYWORD for p in ps)}
+            "var_kw": inspect.Parameter.VAR_KEYWORD in kinds}
 def describe(mod):
     names = set(dir(mod))
     subs = set()

@@ -53,3 +53,25 @@ def test_the_standard_library() -> None:
     index = index_package("json")
     assert "indent" in index.modules["json"].callables["dumps"]["params"]  # type: ignore[index]
     assert index.problems == ()
+
+
+def test_a_wrapper_that_takes_more_keywords_than_it_wraps(tmp_path: Path) -> None:
+    """functools.wraps copies the wrapped signature; the wrapper's **kwargs still counts."""
+    (tmp_path / "wrapped_pkg.py").write_text(
+        textwrap.dedent("""
+        import functools
+        def renamed(func):
+            @functools.wraps(func)
+            def wrapper(*args, old_name=None, **kwargs):
+                return func(*args, **kwargs)
+            return wrapper
+        @renamed
+        def fetch(new_name=None):
+            pass
+        """)
+    )
+    index = index_package("wrapped_pkg", extra_path=[str(tmp_path)])
+    assert index.modules["wrapped_pkg"].callables["fetch"] == {
+        "params": ["new_name"],
+        "var_kw": True,
+    }
