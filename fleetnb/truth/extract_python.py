@@ -141,7 +141,10 @@ class _Visitor(ast.NodeVisitor):
                 annotated = self._annotated(arg.annotation)
                 if annotated is not None:
                     self.names[arg.arg] = annotated
+        guard = not isinstance(node, ast.Lambda) and bool(_PLATFORM_NAME.search(node.name))
+        self.guards += guard
         self.generic_visit(node)
+        self.guards -= guard
         kept = {key: ref for key, ref in self.names.items() if key.startswith("self.")}
         self.names, self.strings = names | kept, strings
 
@@ -149,10 +152,7 @@ class _Visitor(ast.NodeVisitor):
     visit_Lambda = visit_FunctionDef
 
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
-        for name in ast.walk(node.target):
-            if isinstance(name, ast.Name):
-                self.names.pop(name.id, None)
-                self.strings.pop(name.id, None)
+        self._forget(node.target)
         self.generic_visit(node)
 
     visit_AsyncFor = visit_For
@@ -163,7 +163,7 @@ class _Visitor(ast.NodeVisitor):
                 self.names.pop(name.id, None)
                 self.strings.pop(name.id, None)
 
-    def visit_comprehension_scope(
+    def _comprehension(
         self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
     ) -> None:
         names, strings = dict(self.names), dict(self.strings)
@@ -172,10 +172,10 @@ class _Visitor(ast.NodeVisitor):
         self.generic_visit(node)
         self.names, self.strings = names, strings
 
-    visit_ListComp = visit_comprehension_scope
-    visit_SetComp = visit_comprehension_scope
-    visit_GeneratorExp = visit_comprehension_scope
-    visit_DictComp = visit_comprehension_scope
+    visit_ListComp = _comprehension
+    visit_SetComp = _comprehension
+    visit_GeneratorExp = _comprehension
+    visit_DictComp = _comprehension
 
     def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
         self.visit(node.value)
@@ -430,9 +430,13 @@ class _Visitor(ast.NodeVisitor):
 
 
 _GUARD_TEST = re.compile(
-    r"platform|os\.name|hasattr|version_info|windows|win32|darwin|linux|posix|java"
+    r"platform|os\.name|hasattr|version_info|windows|win32|darwin|linux|posix|java|TYPE_CHECKING"
     r"|\b_?(has|have|is|use|supports?)_|\bPY[23]\b",
     re.IGNORECASE,
+)
+# A function named for one platform (wait_pid_kqueue, _win_console) runs only there.
+_PLATFORM_NAME = re.compile(
+    r"(^|_)(win|windows|win32|nt|darwin|macos|osx|bsd|kqueue|linux|posix)(_|$)", re.IGNORECASE
 )
 _MISSING_ERRORS = frozenset({"AttributeError", "ImportError", "ModuleNotFoundError", "NameError"})
 
