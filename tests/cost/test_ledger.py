@@ -22,10 +22,11 @@ def _record(key: str, output: int, *, model: str | None = MODEL, ts: float = 1.0
     return UsageRecord("claude", key, ts, "s1", "p1", model, 10, output, 100, 40, 1000)
 
 
-def _save(ledger: Ledger, log: Path, *records: UsageRecord, reset: bool = False) -> int:
+def _save(ledger: Ledger, log: Path, *records: UsageRecord, reset: bool = False) -> None:
     log.touch()
     chunk = LogChunk(list(records), [], log.stat().st_size, {}, {"seen": len(records)})
-    return ledger.save("claude", log, os.stat(log), "0:", chunk, reset=reset)
+    ledger.save("claude", log, os.stat(log), "0:", chunk, reset=reset)
+    ledger.flush()
 
 
 @pytest.fixture
