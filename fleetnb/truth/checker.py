@@ -13,14 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
-from fleetnb.truth.extract_python import (
-    HTTP_MODULES,
-    STRIPE_CLIENT,
-    HttpCall,
-    ModuleCall,
-    PythonCalls,
-    extract_python,
-)
+from fleetnb.truth.calls import STRIPE_CLIENT, Calls, HttpCall, ModuleCall
+from fleetnb.truth.extract_python import HTTP_MODULES, extract_python
 from fleetnb.truth.findings import CheckReport, Finding, FindingKind, Severity, closest
 from fleetnb.truth.openapi import SpecError, load_openapi
 from fleetnb.truth.package_index import PackageIndex, index_package, indexable
@@ -40,7 +34,7 @@ __all__ = ["EXTRACTORS", "SUFFIXES", "Checker", "check_paths", "check_source"]
 # One extractor per language, all producing the same call records: a new language
 # (TypeScript with tree-sitter) plugs in here and reuses every index and check.
 # An extractor raises SyntaxError or ValueError on code it cannot parse.
-EXTRACTORS: dict[str, Callable[[str], PythonCalls]] = {"python": extract_python}
+EXTRACTORS: dict[str, Callable[[str], Calls]] = {"python": extract_python}
 SUFFIXES = {".py": "python", ".pyi": "python"}
 _OWN_INDEXES = HTTP_MODULES | {"stripe"}  # checked by their own indexes, not by introspection
 
@@ -155,7 +149,7 @@ class _File:
     """The check of one file's calls."""
 
     checker: Checker
-    calls: PythonCalls
+    calls: Calls
     path: str | None
     report: CheckReport
 

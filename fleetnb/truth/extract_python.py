@@ -12,79 +12,19 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
-from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
+from fleetnb.truth.calls import STRIPE_CLIENT, Calls, HttpCall, ModuleCall, Unresolved
 from fleetnb.truth.routes import HOLE
 from fleetnb.truth.shapes import KeyNode, KeyTree, tree_from_flat
 
-__all__ = ["HTTP_MODULES", "HttpCall", "ModuleCall", "PythonCalls", "Unresolved", "extract_python"]
+__all__ = ["HTTP_MODULES", "extract_python"]
 
 HTTP_MODULES = frozenset({"httpx", "requests"})
 _HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
 _HTTP_CLIENTS = frozenset(
     {"httpx.Client", "httpx.AsyncClient", "requests.Session", "requests.session"}
 )
-STRIPE_CLIENT = "stripe.StripeClient()"
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class ModuleCall:
-    """A call through an imported module or an SDK client: ``root`` then attributes.
-
-    ``root`` is a module name (``stripe``, ``os.path``) or ``stripe.StripeClient()``
-    for a client instance. ``kwargs`` holds the keyword arguments (incomplete when
-    ``**mapping`` is spread), ``params`` a ``params=``/positional dict literal
-    (None when absent, ``params_dynamic`` when passed but not a literal).
-    ``args`` keeps each positional argument's keys when it is a dict literal, since
-    SDK methods also take params positionally after their IDs.
-    ``guarded`` marks a call under a platform, version or ``hasattr`` test, or in a
-    ``try`` that catches AttributeError or ImportError: the code expects it may be missing.
-    """
-
-    root: str
-    chain: tuple[str, ...]
-    line: int
-    column: int
-    kwargs: KeyTree
-    params: KeyTree | None = None
-    params_dynamic: bool = False
-    guarded: bool = False
-    args: tuple[KeyTree | None, ...] = ()  # positional arguments: a dict literal's keys or None
-    spread: bool = False  # ``*args`` among them: positions are unknown
-
-    @property
-    def api(self) -> str:
-        head = "client" if self.root == STRIPE_CLIENT else self.root
-        return ".".join((head, *self.chain))
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class HttpCall:
-    """A raw HTTP call; ``url`` carries HOLE where the code computes a segment."""
-
-    verb: str
-    url: str
-    line: int
-    column: int
-    keys: KeyTree
-    library: str
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Unresolved:
-    line: int
-    column: int
-    reason: str
-
-
-@dataclasses.dataclass(slots=True)
-class PythonCalls:
-    module_calls: list[ModuleCall] = dataclasses.field(default_factory=list)
-    http_calls: list[HttpCall] = dataclasses.field(default_factory=list)
-    unresolved: list[Unresolved] = dataclasses.field(default_factory=list)
-    imports: set[str] = dataclasses.field(default_factory=set)  # top-level names
-    modules: set[str] = dataclasses.field(default_factory=set)  # every dotted module imported
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -96,7 +36,7 @@ class _Ref:
     base_url: str | None = None  # for HTTP clients made with a literal base_url
 
 
-def extract_python(source: str) -> PythonCalls:
+def extract_python(source: str) -> Calls:
     """The API calls in ``source``; raises SyntaxError (or ValueError) if it does not parse."""
     tree = ast.parse(source)
     visitor = _Visitor()
@@ -107,7 +47,7 @@ def extract_python(source: str) -> PythonCalls:
 
 class _Visitor(ast.NodeVisitor):
     def __init__(self) -> None:
-        self.calls = PythonCalls()
+        self.calls = Calls()
         self.names: dict[str, _Ref] = {}
         self.strings: dict[str, str] = {}
         self.guards = 0
@@ -525,8 +465,3 @@ def _nested(value: ast.expr, strings: dict[str, str]) -> KeyTree | None:
                 merged.merge(found)
         return merged
     return _dict_keys(value, strings)
-
-
-def iter_calls(calls: PythonCalls) -> Iterator[ModuleCall | HttpCall]:
-    yield from calls.module_calls
-    yield from calls.http_calls

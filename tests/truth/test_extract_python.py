@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fleetnb.truth.extract_python import STRIPE_CLIENT, extract_python
+from fleetnb.truth.calls import STRIPE_CLIENT
+from fleetnb.truth.extract_python import extract_python
 from fleetnb.truth.routes import HOLE
 
 

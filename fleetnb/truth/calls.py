@@ -1,0 +1,117 @@
+"""The calls an extractor finds in source code, in any language.
+
+Every extractor (Python with ``ast``, TypeScript and JavaScript with tree-sitter)
+produces these records, so each index and check serves every language.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from fleetnb.truth.shapes import KeyTree
+
+__all__ = [
+    "STRIPE_CLIENT",
+    "BuilderStep",
+    "Calls",
+    "HttpCall",
+    "ModuleCall",
+    "TableCall",
+    "Unresolved",
+]
+
+STRIPE_CLIENT = "stripe.StripeClient()"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ModuleCall:
+    """A call through an imported module or an SDK client: ``root`` then attributes.
+
+    ``root`` is a module name (``stripe``, ``os.path``) or ``stripe.StripeClient()``
+    for a client instance. ``kwargs`` holds the keyword arguments (incomplete when
+    ``**mapping`` is spread), ``params`` a ``params=``/positional dict literal
+    (None when absent, ``params_dynamic`` when passed but not a literal).
+    ``args`` keeps each positional argument's keys when it is a dict literal, since
+    SDK methods also take params positionally after their IDs.
+    ``guarded`` marks a call under a platform, version or ``hasattr`` test, or in a
+    ``try`` that catches AttributeError or ImportError: the code expects it may be missing.
+    """
+
+    root: str
+    chain: tuple[str, ...]
+    line: int
+    column: int
+    kwargs: KeyTree
+    params: KeyTree | None = None
+    params_dynamic: bool = False
+    guarded: bool = False
+    args: tuple[KeyTree | None, ...] = ()  # positional arguments: a dict literal's keys or None
+    spread: bool = False  # ``*args`` among them: positions are unknown
+
+    @property
+    def api(self) -> str:
+        head = "client" if self.root == STRIPE_CLIENT else self.root
+        return ".".join((head, *self.chain))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class HttpCall:
+    """A raw HTTP call; ``url`` carries HOLE where the code computes a segment."""
+
+    verb: str
+    url: str
+    line: int
+    column: int
+    keys: KeyTree
+    library: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Unresolved:
+    line: int
+    column: int
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BuilderStep:
+    """One method of a query-builder chain: ``.eq("status", x)`` is ``eq`` with its arguments.
+
+    ``strings`` holds each positional argument that is a string literal (None for any
+    other argument); ``keys`` the keys of an object/dict literal argument (``insert``,
+    ``update``, ``upsert``, ``match``; a list of literals merged), None when absent or
+    computed.
+    """
+
+    name: str
+    line: int
+    column: int
+    strings: tuple[str | None, ...] = ()
+    keys: KeyTree | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TableCall:
+    """A PostgREST query through a Supabase client.
+
+    ``supabase.table("posts").select("id, title").eq("author", a)`` in Python,
+    ``supabase.from('posts').select('id, title').eq('author', a)`` in TypeScript:
+    ``table`` is None when the name is computed; ``schema`` is set by
+    ``.schema("x")`` before the table; ``steps`` are the builder methods after it.
+    """
+
+    table: str | None
+    line: int
+    column: int
+    steps: tuple[BuilderStep, ...] = ()
+    schema: str | None = None
+
+
+@dataclasses.dataclass(slots=True)
+class Calls:
+    module_calls: list[ModuleCall] = dataclasses.field(default_factory=list)
+    http_calls: list[HttpCall] = dataclasses.field(default_factory=list)
+    table_calls: list[TableCall] = dataclasses.field(default_factory=list)
+    unresolved: list[Unresolved] = dataclasses.field(default_factory=list)
+    imports: set[str] = dataclasses.field(default_factory=set)  # top-level names
+    modules: set[str] = dataclasses.field(default_factory=set)  # every dotted module imported
