@@ -12,6 +12,7 @@ from fleetnb.truth.shapes import KeyTree
 
 __all__ = [
     "STRIPE_CLIENT",
+    "SUPABASE_PY_CLIENT",
     "BuilderStep",
     "Calls",
     "HttpCall",
@@ -21,6 +22,7 @@ __all__ = [
 ]
 
 STRIPE_CLIENT = "stripe.StripeClient()"
+SUPABASE_PY_CLIENT = "supabase.Client()"  # made by create_client, acreate_client or Client(...)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -98,6 +100,8 @@ class TableCall:
     ``supabase.from('posts').select('id, title').eq('author', a)`` in TypeScript:
     ``table`` is None when the name is computed; ``schema`` is set by
     ``.schema("x")`` before the table; ``steps`` are the builder methods after it.
+    ``supabase.rpc("fn", {...})`` is one too: ``table`` names the function and the
+    first step is ``rpc`` itself, carrying the arguments' keys.
     """
 
     table: str | None

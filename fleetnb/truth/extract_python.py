@@ -14,7 +14,16 @@ import dataclasses
 import re
 from urllib.parse import parse_qsl, urlsplit
 
-from fleetnb.truth.calls import STRIPE_CLIENT, Calls, HttpCall, ModuleCall, Unresolved
+from fleetnb.truth.calls import (
+    STRIPE_CLIENT,
+    SUPABASE_PY_CLIENT,
+    BuilderStep,
+    Calls,
+    HttpCall,
+    ModuleCall,
+    TableCall,
+    Unresolved,
+)
 from fleetnb.truth.routes import HOLE
 from fleetnb.truth.shapes import KeyNode, KeyTree, tree_from_flat
 
@@ -25,6 +34,15 @@ _HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "optio
 _HTTP_CLIENTS = frozenset(
     {"httpx.Client", "httpx.AsyncClient", "requests.Session", "requests.session"}
 )
+# What makes (or annotates) a supabase-py client: its methods are checked against the package.
+_SUPABASE_CLIENTS = frozenset(
+    f"{module}.{name}"
+    for module in ("supabase", "supabase.client", "supabase._sync.client", "supabase._async.client")
+    for name in ("Client", "AsyncClient", "SyncClient", "create_client", "acreate_client")
+) | {"supabase.create_async_client", "supabase.client.create_async_client"}
+# A query builder bound to a name (``query = supabase.table("posts")``): chain is (schema, table).
+_QUERY = "supabase:query"
+_TABLE_METHODS = frozenset({"table", "from_", "rpc"})
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -51,6 +69,7 @@ class _Visitor(ast.NodeVisitor):
         self.names: dict[str, _Ref] = {}
         self.strings: dict[str, str] = {}
         self.guards = 0
+        self.queries: dict[int, _Ref] = {}  # query-builder chains read, by node id
 
     # -- bindings ---------------------------------------------------------------
 
@@ -213,6 +232,8 @@ class _Visitor(ast.NodeVisitor):
     def _value_ref(self, value: ast.expr) -> _Ref | None:
         if isinstance(value, ast.Await):
             value = value.value
+        if id(value) in self.queries:
+            return self.queries[id(value)]
         if isinstance(value, ast.Call):
             made = self._ref(value.func)
             if made is None:
@@ -229,6 +250,8 @@ class _Visitor(ast.NodeVisitor):
             return _Ref(STRIPE_CLIENT)
         if class_name in _HTTP_CLIENTS:
             return _Ref(f"{class_name.split('.', maxsplit=1)[0]}:client", base_url=base_url)
+        if class_name in _SUPABASE_CLIENTS:
+            return _Ref(SUPABASE_PY_CLIENT)
         return None
 
     def _ref(self, node: ast.expr) -> _Ref | None:
@@ -252,6 +275,8 @@ class _Visitor(ast.NodeVisitor):
     # -- calls ------------------------------------------------------------------
 
     def visit_Call(self, node: ast.Call) -> None:
+        if self._table_chain(node):
+            return
         self.generic_visit(node)
         ref = self._ref(node.func)
         if ref is None:
@@ -264,6 +289,70 @@ class _Visitor(ast.NodeVisitor):
             self._http(node, ref)
         elif ref.chain:
             self._module_call(node, ref)
+
+    # -- Supabase query builders ---------------------------------------------------
+
+    def _table_chain(self, node: ast.Call) -> bool:
+        """``supabase.table("posts").select("id").eq("id", 1)``: one TableCall, from the outside.
+
+        Only the arguments are visited afterwards, so the inner calls of the chain
+        are not read again as calls of their own.
+        """
+        links, base = _builder_links(node)
+        base_ref = self._ref(base) if base is not None else None
+        if base_ref is None or not links:
+            return False
+        if base_ref.root == _QUERY:
+            schema, table = base_ref.chain
+            start = 0
+        elif base_ref.root == SUPABASE_PY_CLIENT and base_ref.chain in ((), ("postgrest",)):
+            found = self._table_start(links)
+            if found is None:
+                return False
+            start, schema, table = found
+        else:
+            return False
+        steps = [self._step(name, call, node) for name, call in links[start:]]
+        if base_ref.root != _QUERY and links[start - 1][0] == "rpc":
+            steps.insert(0, self._step("rpc", links[start - 1][1], node))  # table is the function
+        self.calls.table_calls.append(
+            TableCall(table or None, node.lineno, node.col_offset + 1, tuple(steps), schema or None)
+        )
+        self.queries[id(node)] = _Ref(_QUERY, (schema, table))
+        for _, call in links:
+            for part in (*call.args, *call.keywords) if call is not None else ():
+                self.visit(part)
+        if base is not None:
+            self.visit(base)
+        return True
+
+    def _table_start(self, links: list[tuple[str, ast.Call | None]]) -> tuple[int, str, str] | None:
+        """Where the builder steps begin, the schema and the table (empty when computed)."""
+        schema = ""
+        for position, (name, call) in enumerate(links):
+            text = _string(call.args[0], self.strings) if call is not None and call.args else None
+            known = text if text is not None and HOLE not in text else ""
+            if name == "schema" and call is not None:
+                if not known:
+                    return position + 1, "", ""  # a computed schema: the table cannot be checked
+                schema = known
+            elif name in _TABLE_METHODS:
+                return position + 1, schema if known else "", known
+            else:
+                return None
+        return None
+
+    def _step(self, name: str, call: ast.Call | None, chain: ast.Call) -> BuilderStep:
+        if call is None:
+            return BuilderStep(name, chain.lineno, chain.col_offset + 1)  # a property: ``.not_``
+        strings = tuple(
+            text if (text := _string(arg, self.strings)) is not None and HOLE not in text else None
+            for arg in call.args
+        )
+        keys = next(
+            (found for arg in call.args if (found := _nested(arg, self.strings)) is not None), None
+        )
+        return BuilderStep(name, call.lineno, call.col_offset + 1, strings, keys)
 
     def _is_dynamic(self, node: ast.expr) -> bool:
         """A target reached through ``getattr`` or a subscript from a known API name.
@@ -379,6 +468,26 @@ _PLATFORM_NAME = re.compile(
     r"(^|_)(win|windows|win32|nt|darwin|macos|osx|bsd|kqueue|linux|posix)(_|$)", re.IGNORECASE
 )
 _MISSING_ERRORS = frozenset({"AttributeError", "ImportError", "ModuleNotFoundError", "NameError"})
+
+
+def _builder_links(node: ast.Call) -> tuple[list[tuple[str, ast.Call | None]], ast.expr | None]:
+    """The method calls of a chain, innermost first, and the expression they start from.
+
+    ``.not_`` is a property between calls (``.not_.eq("a", 1)``): a step without a call.
+    """
+    links: list[tuple[str, ast.Call | None]] = []
+    current: ast.expr = node
+    while True:
+        if isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute):
+            links.append((current.func.attr, current))
+            current = current.func.value
+        elif isinstance(current, ast.Attribute) and current.attr == "not_" and links:
+            links.append(("not_", None))
+            current = current.value
+        else:
+            break
+    links.reverse()
+    return links, current
 
 
 def _catches_missing(handler: ast.ExceptHandler) -> bool:
