@@ -12,6 +12,7 @@ from fleetnb.truth.shapes import KeyTree
 
 __all__ = [
     "STRIPE_CLIENT",
+    "SUPABASE_JS_CLIENT",
     "SUPABASE_PY_CLIENT",
     "BuilderStep",
     "Calls",
@@ -23,6 +24,9 @@ __all__ = [
 
 STRIPE_CLIENT = "stripe.StripeClient()"
 SUPABASE_PY_CLIENT = "supabase.Client()"  # made by create_client, acreate_client or Client(...)
+# A supabase-js client (createClient, createBrowserClient, createServerClient); chains keep
+# the JavaScript names: ``auth.signInWithPassword``.
+SUPABASE_JS_CLIENT = "@supabase/supabase-js:client"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -37,6 +41,8 @@ class ModuleCall:
     SDK methods also take params positionally after their IDs.
     ``guarded`` marks a call under a platform, version or ``hasattr`` test, or in a
     ``try`` that catches AttributeError or ImportError: the code expects it may be missing.
+    ``shown`` is the call as its own language spells it (``stripe.paymentIntents.create``)
+    when ``chain`` holds another SDK's names for the same method.
     """
 
     root: str
@@ -49,9 +55,12 @@ class ModuleCall:
     guarded: bool = False
     args: tuple[KeyTree | None, ...] = ()  # positional arguments: a dict literal's keys or None
     spread: bool = False  # ``*args`` among them: positions are unknown
+    shown: str | None = None
 
     @property
     def api(self) -> str:
+        if self.shown is not None:
+            return self.shown
         head = "client" if self.root == STRIPE_CLIENT else self.root
         return ".".join((head, *self.chain))
 
@@ -119,3 +128,5 @@ class Calls:
     unresolved: list[Unresolved] = dataclasses.field(default_factory=list)
     imports: set[str] = dataclasses.field(default_factory=set)  # top-level names
     modules: set[str] = dataclasses.field(default_factory=set)  # every dotted module imported
+    # Lines of the parts a parser skipped to recover (tree-sitter reads on past errors).
+    syntax_errors: list[int] = dataclasses.field(default_factory=list)
