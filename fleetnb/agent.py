@@ -28,7 +28,16 @@ from fleetnb.errors import (
     WaitTimeoutError,
     WorktreeError,
 )
-from fleetnb.events import AgentStatus, Event, EventKind, State, Usage, fold
+from fleetnb.events import (
+    FILE_TOOLS,
+    AgentStatus,
+    Event,
+    EventKind,
+    State,
+    Usage,
+    fold,
+    truth_columns,
+)
 from fleetnb.liveness import runner_alive
 from fleetnb.store import AgentRecord
 from fleetnb.worktree import Worktree
@@ -38,6 +47,7 @@ if TYPE_CHECKING:
 
     from fleetnb.evidence import EvidenceTrail
     from fleetnb.fleet import Fleet
+    from fleetnb.truth import CheckReport
 
 __all__ = ["Agent"]
 
@@ -118,6 +128,34 @@ class Agent:
         from fleetnb.evidence import annotate  # noqa: PLC0415 - detect-secrets only when asked
 
         return annotate(self.fleet.store, self.id, text, tag=tag, event=event)
+
+    def check(self) -> CheckReport:
+        """Check the agent's changed lines against the real APIs now; the outcome is
+        recorded as a ``truth_checked`` event and returned in full."""
+        # The checker and its indexes load on the first check, not with the fleet.
+        from fleetnb.truth.changes import ChangeChecker, written_paths  # noqa: PLC0415
+
+        touched = [
+            path
+            for event in self.events(kinds=(EventKind.TOOL_CALL,))
+            if event.payload.get("tool") in FILE_TOOLS
+            for path in written_paths(event.payload.get("input"))
+        ]
+        base = self.record.config.get("check_base")
+        checker = ChangeChecker(Path(self.record.cwd), str(base) if base else None)
+        report, payload = checker.check_now(touched)
+        self.fleet.store.append(self.id, EventKind.TRUTH_CHECKED, payload)
+        return report
+
+    @property
+    def findings(self) -> CheckReport | None:
+        """The latest API truth check of the agent's changes (its first 200 findings),
+        or None before the first; ``agent.send(agent.findings.as_prompt())`` asks the
+        agent to fix them."""
+        from fleetnb.truth.changes import report_of  # noqa: PLC0415
+
+        truth = self.status().truth
+        return report_of(truth) if truth is not None else None
 
     def status(self) -> AgentStatus:
         """Fold new events into the cached status, then check the runner is alive."""
@@ -293,6 +331,7 @@ class Agent:
             "pending_approvals": len(status.pending_approvals),
             "notes": status.last_note,
             "annotations": status.annotations,
+            **truth_columns(status),
             "demo": self.harness == "demo",
         }
 

@@ -43,6 +43,10 @@ agent_finished         status ("done" | "failed" | "stopped"), exit_code,
 annotation             text, tag, event_seq (tag and event_seq optional)
 diff                   action ("diff" | "merge" | "discard"), base, branch, diff
                        (a worktree agent's changes vs base), commit (after a merge)
+truth_checked          trigger ("edit" | "turn" | "finish" | "manual"), base (the
+                       commit changes are measured from, or None), files, errors,
+                       warnings, calls_checked, calls_unresolved, findings (each a
+                       Finding's fields, the first 200), findings_omitted, problems
 =====================  ==========================================================
 """
 
@@ -55,6 +59,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 __all__ = [
+    "FILE_TOOLS",
     "SCHEMA_VERSION",
     "AgentStatus",
     "Event",
@@ -62,9 +67,14 @@ __all__ = [
     "State",
     "Usage",
     "fold",
+    "truth_columns",
 ]
 
 SCHEMA_VERSION = 1
+# The tool names, across harnesses, of the calls that write files.
+FILE_TOOLS = frozenset(
+    {"Write", "Edit", "MultiEdit", "NotebookEdit", "apply_patch", "write_file", "replace", "edit"}
+)
 
 
 class EventKind(enum.StrEnum):
@@ -86,6 +96,7 @@ class EventKind(enum.StrEnum):
     AGENT_FINISHED = "agent_finished"
     ANNOTATION = "annotation"
     DIFF = "diff"
+    TRUTH_CHECKED = "truth_checked"
 
 
 class State(enum.StrEnum):
@@ -223,6 +234,8 @@ class AgentStatus:
     budget_warnings: set[tuple[str, str | None, float]] = dataclasses.field(default_factory=set)
     annotations: int = 0
     last_note: str = ""
+    # The latest API truth check of the agent's changes; None before the first.
+    truth: Mapping[str, Any] | None = None
     # The current run: when it was launched, and its runner's identity once it started.
     run_launched_ts: float | None = None
     runner: Mapping[str, Any] | None = None
@@ -250,6 +263,18 @@ class AgentStatus:
             return None
         reason = self.finished.get("reason")
         return str(reason) if reason is not None else None
+
+
+def truth_columns(status: AgentStatus) -> dict[str, int | None]:
+    """The fleet table's API check columns: errors and warnings on the agent's changed
+    lines at the latest check; None before the first."""
+    truth = status.truth
+    if truth is None:
+        return {"api_errors": None, "api_warnings": None}
+    return {
+        "api_errors": int(truth.get("errors") or 0),
+        "api_warnings": int(truth.get("warnings") or 0),
+    }
 
 
 def fold(
@@ -288,8 +313,8 @@ def _apply(status: AgentStatus, event: Event) -> None:
     if status.started_ts is None:
         status.started_ts = event.ts
     if status.state.is_final:
-        if kind == EventKind.ANNOTATION:
-            _on_annotation(status, payload)  # people review finished work
+        if kind in _REVIEW_KINDS:
+            _HANDLERS[kind](status, payload)  # people review and check finished work
         if kind != EventKind.LAUNCHED:
             return  # nothing after the end changes the outcome
         _restart(status)  # a resumed run: the agent lives again
@@ -394,6 +419,10 @@ def _on_budget_warning(status: AgentStatus, payload: Mapping[str, Any]) -> None:
     status.budget_warnings.add((*key, float(payload.get("budget_usd") or 0.0)))
 
 
+def _on_truth_checked(status: AgentStatus, payload: Mapping[str, Any]) -> None:
+    status.truth = payload
+
+
 def _on_parse_error(status: AgentStatus, payload: Mapping[str, Any]) -> None:
     status.parse_errors += 1
 
@@ -421,7 +450,9 @@ _HANDLERS: dict[str, Callable[[AgentStatus, Mapping[str, Any]], None]] = {
     EventKind.LIMIT_HIT: _on_limit,
     EventKind.PARSE_ERROR: _on_parse_error,
     EventKind.AGENT_FINISHED: _on_finished,
+    EventKind.TRUTH_CHECKED: _on_truth_checked,
 }
+_REVIEW_KINDS = frozenset({EventKind.ANNOTATION, EventKind.TRUTH_CHECKED})
 
 
 def _describe(value: Any) -> str:

@@ -42,7 +42,7 @@ from fleetnb.events import Event, EventKind, State
 from fleetnb.harnesses import LaunchSpec, get_harness
 from fleetnb.store import AgentRecord, EventStore, default_root, store_path
 from fleetnb.watch import FleetWatcher
-from fleetnb.worktree import Worktree, create_worktree
+from fleetnb.worktree import Worktree, create_worktree, head_commit
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -108,6 +108,8 @@ class Fleet:
         options: Mapping[str, Any] | None = None,
         worktree: bool = False,
         budget_usd: float | None = None,
+        check: bool = True,
+        fix_findings: bool = False,
     ) -> Agent:
         """Start an agent on ``task``; returns at once with its handle.
 
@@ -118,7 +120,11 @@ class Fleet:
         its own git worktree on branch ``fleetnb/<name>`` (see :mod:`fleetnb.worktree`).
         ``budget_usd`` stops the agent once its spend reaches that many dollars; a
         spent fleet budget refuses the launch (:class:`~fleetnb.errors.BudgetError`).
+        ``check`` runs API truth checks on the agent's changed lines after each edit
+        and turn (:mod:`fleetnb.truth.agent_checks`); ``fix_findings`` sends the
+        errors they find back to the agent at the end of a turn.
         """
+        _check_flags(check=check, fix_findings=fix_findings)
         budget = check_budget(budget_usd) if budget_usd is not None else None
         fleet_budget = self._unspent_fleet_budget("launch an agent")
         if self.prices is None:
@@ -139,10 +145,17 @@ class Fleet:
                 fleet_budget=fleet_budget.id if fleet_budget else None,
                 prices=self.prices,
             ),
+            "check": check,
+            "fix_findings": fix_findings and check,
         }
         record = AgentRecord(**{**_fields(record), "config": config})
         if worktree:
             record = self._in_worktree(record)
+        if check:
+            # Changes are measured from here: what the repository held before is not
+            # the agent's work.
+            config = {**record.config, "check_base": head_commit(record.cwd)}
+            record = AgentRecord(**{**_fields(record), "config": config})
         demo = get_harness(harness).demo
         try:
             self.store.create_agent(record, _launched_payload(record, demo))
@@ -407,7 +420,7 @@ _STATUS_COLUMNS = (
     "name", "id", "harness", "model", "state", "task", "session_id", "elapsed_s",
     "last_action", "input_tokens", "output_tokens", "cache_read_tokens",
     "cache_write_tokens", "total_tokens", "cost_usd", "budget_usd", "spent_usd",
-    "pending_approvals", "notes", "annotations", "demo",
+    "pending_approvals", "notes", "annotations", "api_errors", "api_warnings", "demo",
 )  # fmt: skip
 
 
@@ -438,6 +451,12 @@ def _check_cwd(cwd: str | os.PathLike[str], harness: str) -> Path:
             harness=harness,
         )
     return path.resolve()
+
+
+def _check_flags(**flags: object) -> None:
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise LaunchError(f"{name}={value!r} must be True or False")
 
 
 def _check_env(env: Mapping[str, str] | None) -> None:

@@ -32,6 +32,7 @@ from fleetnb.events import EventKind
 from fleetnb.harnesses import Decision, LaunchSpec, Outcome, get_harness
 from fleetnb.liveness import runner_identity
 from fleetnb.store import AgentRecord, EventStore
+from fleetnb.truth.agent_checks import AgentChecks
 
 __all__ = ["AgentRunner", "main"]
 
@@ -93,6 +94,20 @@ class AgentRunner:
         self._model = record.model
         self._overrides = _overrides(store, config)
         self._budgets = BudgetKeeper(store, record.id)
+        self._checks = self._agent_checks()
+
+    def _agent_checks(self) -> AgentChecks | None:
+        """API truth checks of the agent's changes, measured from the commit checked
+        out at launch (a resumed run answers for the whole of its work)."""
+        if not self.record.config.get("check", True):
+            return None
+        base = self.record.config.get("check_base")
+        return AgentChecks(
+            self.spec.cwd,
+            str(base) if base else None,
+            lambda kind, payload: self.store.append(self.record.id, kind, self._labelled(payload)),
+            feedback=bool(self.record.config.get("fix_findings")),
+        )
 
     # -- Session protocol --------------------------------------------------------
 
@@ -105,6 +120,8 @@ class AgentRunner:
         self.store.append(self.record.id, kind, self._labelled(payload))
         if kind in (EventKind.USAGE, EventKind.TURN_FINISHED):
             self._weigh_budgets()
+        if self._checks is not None:
+            self._checks.observe(kind, payload)
 
     def _price(self, usage: Mapping[str, Any]) -> dict[str, Any]:
         """fleetnb's price of every usage event, whatever the harness says of it."""
@@ -192,6 +209,8 @@ class AgentRunner:
         _on_signals(lambda: self._halt(work, _Stop("stopped", "signal")))
         try:
             outcome = await work
+            if self._checks is not None:
+                await self._checks.final()
             self._finish(_outcome_payload(outcome))
         except asyncio.CancelledError:
             stop = self._stop or _Stop("stopped", "cancelled")
@@ -200,6 +219,8 @@ class AgentRunner:
             self._finish(_crash_payload(exc))
         finally:
             watcher.cancel()
+            if self._checks is not None:
+                self._checks.cancel()
 
     async def _watch(self, work: asyncio.Future[Outcome]) -> None:
         """Poll the store for control events and keep the watchdog."""

@@ -22,7 +22,7 @@ from typing import Any
 
 from fleetnb.errors import LaunchError, WorktreeError
 
-__all__ = ["Worktree", "create_worktree"]
+__all__ = ["Worktree", "create_worktree", "head_commit"]
 
 # Used only where the repository has no identity configured for commits.
 _IDENTITY = ("-c", "user.name=fleetnb", "-c", "user.email=fleetnb@localhost")
@@ -115,6 +115,16 @@ def create_worktree(cwd: Path, root: Path, name: str) -> tuple[Worktree, Path]:
     _git_or_launch_error(repo, ["worktree", "add", "-q", "-b", branch, str(path), base], cwd)
     inside = path / cwd.resolve().relative_to(repo)
     return Worktree(repo, path, branch, base), inside
+
+
+def head_commit(cwd: str | os.PathLike[str]) -> str | None:
+    """The commit checked out in ``cwd``; None outside a repository, before its first
+    commit, or without git."""
+    try:
+        result = _git(Path(cwd), "rev-parse", "--verify", "--quiet", "HEAD", check=False)
+    except WorktreeError:
+        return None
+    return result.stdout.strip() or None if result.returncode == 0 else None
 
 
 def _git(

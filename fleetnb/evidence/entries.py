@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from fleetnb.events import Event, EventKind
+from fleetnb.events import FILE_TOOLS, Event, EventKind
 from fleetnb.evidence.redact import redact, redact_value
 
 __all__ = ["ENTRY_KINDS", "EVENT_KINDS_FOR", "WORKTREE_DIFF", "EntryBuilder", "finish", "trim"]
@@ -23,7 +23,8 @@ __all__ = ["ENTRY_KINDS", "EVENT_KINDS_FOR", "WORKTREE_DIFF", "EntryBuilder", "f
 # A worktree agent's recorded diff; a plain string so this module does not depend on it.
 WORKTREE_DIFF = "diff"
 ENTRY_KINDS = (
-    "message", "command", "file_change", "tool", "approval", "annotation", "error", "outcome",
+    "message", "command", "file_change", "tool", "approval", "annotation", "check", "error",
+    "outcome",
 )  # fmt: skip
 # Which stored event kinds feed each entry kind: a kinds filter reads only these.
 EVENT_KINDS_FOR: dict[str, tuple[str, ...]] = {
@@ -33,12 +34,11 @@ EVENT_KINDS_FOR: dict[str, tuple[str, ...]] = {
     "tool": (EventKind.TOOL_CALL, EventKind.TOOL_RESULT),
     "approval": (EventKind.APPROVAL_REQUESTED, EventKind.APPROVAL_DECIDED),
     "annotation": (EventKind.ANNOTATION,),
+    "check": (EventKind.TRUTH_CHECKED,),
     "error": (EventKind.PARSE_ERROR, EventKind.LIMIT_HIT, EventKind.TURN_FINISHED),
     "outcome": (EventKind.AGENT_FINISHED,),
 }
 _COMMAND_TOOLS = frozenset({"Bash", "shell", "exec_command", "run_shell_command", "bash"})
-_FILE_TOOLS = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit", "apply_patch",
-                         "write_file", "replace", "edit"})  # fmt: skip
 DEFAULT_TRIM = 2000
 # The long text fields, and where each one's pointer to the full text goes.
 _POINTERS = {
@@ -105,6 +105,7 @@ class EntryBuilder:
             EventKind.APPROVAL_REQUESTED: self._approval_requested,
             EventKind.APPROVAL_DECIDED: self._approval_decided,
             EventKind.ANNOTATION: self._annotation,
+            EventKind.TRUTH_CHECKED: self._check,
             EventKind.PARSE_ERROR: self._error,
             EventKind.LIMIT_HIT: self._error,
             EventKind.TURN_FINISHED: self._turn_finished,
@@ -143,7 +144,7 @@ class EntryBuilder:
         tool_input = payload.get("input")
         tool_input = tool_input if isinstance(tool_input, Mapping) else {"input": tool_input}
         call_id = str(payload.get("call_id") or "")
-        if tool in _FILE_TOOLS:
+        if tool in FILE_TOOLS:
             entry = self._file_change(event, tool, tool_input)
         elif tool in _COMMAND_TOOLS or "command" in tool_input:
             command = str(tool_input.get("command") or "")
@@ -222,6 +223,22 @@ class EntryBuilder:
         self._add(event, "annotation", text, text=text, tag=tag,
                   event_seq=payload.get("event_seq"))  # fmt: skip
 
+    def _check(self, event: Event) -> None:
+        """An API truth check of the agent's changed lines: what it found, one per line."""
+        payload = event.payload
+        errors, warnings = int(payload.get("errors") or 0), int(payload.get("warnings") or 0)
+        files = [str(f) for f in payload.get("files") or ()]
+        findings = [f for f in payload.get("findings") or () if isinstance(f, Mapping)]
+        title = (
+            f"API check ({payload.get('trigger') or 'manual'}): {errors} error(s), "
+            f"{warnings} warning(s) on the changed lines of {len(files)} file(s)"
+        )
+        text, pointer = self._trim("\n".join(map(_finding_line, findings)), event.seq)
+        self._add(event, "check", title, errors=errors, warnings=warnings, files=files,
+                  calls_checked=payload.get("calls_checked"), text=text, trimmed=pointer,
+                  problems=[str(p) for p in payload.get("problems") or ()],
+                  status="failed" if errors else "ok")  # fmt: skip
+
     def _error(self, event: Event) -> None:
         payload = event.payload
         if event.kind == EventKind.PARSE_ERROR:
@@ -250,6 +267,12 @@ class EntryBuilder:
                   reason=reason, error=str(payload.get("error") or ""),
                   exit_code=payload.get("exit_code"), stderr_tail=tail,
                   trimmed=pointer)  # fmt: skip
+
+
+def _finding_line(finding: Mapping[str, Any]) -> str:
+    where = f"{finding.get('path')}:{finding.get('line')}:{finding.get('column')}"
+    fix = f" (did you mean `{finding['suggestion']}`?)" if finding.get("suggestion") else ""
+    return f"{where} {finding.get('severity')} {finding.get('kind')}: {finding.get('message')}{fix}"
 
 
 def _paths_and_diff(tool: str, tool_input: Mapping[str, Any]) -> tuple[list[str], str]:

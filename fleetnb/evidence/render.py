@@ -99,6 +99,8 @@ def _status(entry: Mapping[str, Any]) -> str:
         return f"[{entry.get('tag')}]"
     if kind == "outcome":
         return f"[{entry.get('status')}]"
+    if kind == "check":
+        return f"[{entry.get('errors')} errors, {entry.get('warnings')} warnings]"
     return ""
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from fleetnb.events import AgentStatus, Event, EventKind, fold
+from fleetnb.events import AgentStatus, Event, EventKind, fold, truth_columns
 from fleetnb.liveness import runner_alive
 from fleetnb.store import AgentRecord, EventStore
 
@@ -160,6 +160,7 @@ def row_of(agent: AgentFold, now: float | None = None) -> dict[str, Any]:
         "pending_approvals": len(status.pending_approvals),
         "notes": status.last_note,
         "annotations": status.annotations,
+        **truth_columns(status),
         "demo": record.harness == "demo",
         "seq": status.last_seq,
         "last_event_ts": status.last_ts or record.created_at,

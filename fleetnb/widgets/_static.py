@@ -15,6 +15,7 @@ from typing import Any
 
 __all__ = [
     "STATE_ICONS",
+    "format_api_check",
     "format_cost",
     "format_elapsed",
     "format_tokens",
@@ -70,6 +71,16 @@ def format_cost(cost: float, demo: bool = False, budget: float | None = None) ->
     return "demo" if demo and not cost else f"${cost:.4f}"
 
 
+def format_api_check(errors: int | None, warnings: int | None) -> str:
+    """Errors and warnings on an agent's changed lines at its latest API check (as the
+    live table shows them); empty before the first check."""
+    if errors is None:
+        return ""
+    parts = [f"{errors} ✖"] if errors else []
+    parts += [f"{warnings} ⚠"] if warnings else []
+    return " ".join(parts) or "✔"
+
+
 def _cells(row: Row) -> list[str]:
     name = f"{row['name']} [demo]" if row.get("demo") else str(row["name"])
     state = str(row["state"])
@@ -82,6 +93,7 @@ def _cells(row: Row) -> list[str]:
         format_tokens(int(row.get("total_tokens") or 0)),
         _cost_cell(row),
         str(row.get("pending_approvals") or 0),
+        format_api_check(row.get("api_errors"), row.get("api_warnings")),
         str(row.get("task") or ""),
         str(row.get("last_action") or ""),
         str(row.get("notes") or ""),
@@ -96,8 +108,8 @@ def _cost_cell(row: Row) -> str:
 
 
 _TABLE_HEAD = [
-    "agent", "harness", "model", "state", "elapsed", "tokens", "cost", "approvals", "task",
-    "last action", "notes",
+    "agent", "harness", "model", "state", "elapsed", "tokens", "cost", "approvals",
+    "api check", "task", "last action", "notes",
 ]  # fmt: skip
 
 
@@ -105,7 +117,7 @@ def table_text(rows: Sequence[Row]) -> str:
     """A fixed-width table; long tasks and actions are cut to keep one line per agent."""
     if not rows:
         return "fleetnb: no agents yet"
-    limits = [40, 10, 16, 12, 8, 7, 19, 9, 32, 48, 40]
+    limits = [40, 10, 16, 12, 8, 7, 19, 9, 9, 32, 48, 40]
     lines = [
         [_clip(str(c), limit) for c, limit in zip(_cells(r), limits, strict=True)] for r in rows
     ]

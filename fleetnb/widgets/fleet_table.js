@@ -8,7 +8,7 @@ const COLUMNS = [
   ["name", "Agent"], ["harness", "Harness"], ["model", "Model"], ["task", "Task"],
   ["state", "State"], ["elapsed_s", "Elapsed"], ["last_action", "Last action"],
   ["total_tokens", "Tokens"], ["cost_usd", "Cost"], ["pending_approvals", "Approvals"],
-  ["notes", "Notes"],
+  ["api_errors", "API check"], ["notes", "Notes"],
 ];
 
 function h(tag, className, text) {
@@ -29,6 +29,16 @@ function tokens(n) {
   return n < 1e6 ? `${(n / 1e3).toFixed(1)}k` : `${(n / 1e6).toFixed(2)}M`;
 }
 
+// Errors and warnings on the agent's changed lines at its latest API check.
+function apiCheck(row) {
+  if (row.api_errors == null) return "";
+  if (!row.api_errors && !row.api_warnings) return "✔";
+  const parts = [];
+  if (row.api_errors) parts.push(`${row.api_errors} ✖`);
+  if (row.api_warnings) parts.push(`${row.api_warnings} ⚠`);
+  return parts.join(" ");
+}
+
 function fillRow(tr, row) {
   tr.replaceChildren();
   tr.dataset.agent = row.name;
@@ -46,13 +56,15 @@ function fillRow(tr, row) {
   if (row.pending_approvals) approvals.classList.add("fleetnb-pending");
   const action = h("td", "fleetnb-action", row.last_action);
   action.title = row.last_action;
+  const check = h("td", "fleetnb-check", apiCheck(row));
+  if (row.api_errors) check.classList.add("fleetnb-check-errors");
   const notes = h("td", "fleetnb-notes", row.notes || "");
   if (row.annotations > 1) notes.title = `${row.annotations} annotations; the latest shown`;
   tr.append(
     name, h("td", "", row.harness), h("td", "", row.model), task, state,
     h("td", "fleetnb-num", elapsed(row.elapsed_s)), action,
     h("td", "fleetnb-num", tokens(row.total_tokens)), h("td", "fleetnb-num", cost), approvals,
-    notes,
+    check, notes,
   );
 }
 
