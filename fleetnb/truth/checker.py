@@ -13,8 +13,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
-from fleetnb.truth.calls import STRIPE_CLIENT, Calls, HttpCall, ModuleCall
+from fleetnb.truth.calls import (
+    STRIPE_CLIENT,
+    SUPABASE_JS_CLIENT,
+    Calls,
+    HttpCall,
+    ModuleCall,
+)
 from fleetnb.truth.extract_python import HTTP_MODULES, extract_python
+from fleetnb.truth.extract_ts import extract_javascript, extract_tsx, extract_typescript
 from fleetnb.truth.findings import CheckReport, Finding, FindingKind, Severity, closest
 from fleetnb.truth.openapi import SpecError, load_openapi
 from fleetnb.truth.package_index import PackageIndex, index_package, indexable
@@ -28,14 +35,24 @@ from fleetnb.truth.stripe_index import (
     load_stripe_index,
     stripe_version,
 )
+from fleetnb.truth.ts_sdk import camel, stripe_node_chain
 
 __all__ = ["EXTRACTORS", "SUFFIXES", "Checker", "check_paths", "check_source"]
 
 # One extractor per language, all producing the same call records: a new language
 # (TypeScript with tree-sitter) plugs in here and reuses every index and check.
 # An extractor raises SyntaxError or ValueError on code it cannot parse.
-EXTRACTORS: dict[str, Callable[[str], Calls]] = {"python": extract_python}
-SUFFIXES = {".py": "python", ".pyi": "python"}
+EXTRACTORS: dict[str, Callable[[str], Calls]] = {
+    "python": extract_python,
+    "typescript": extract_typescript,
+    "tsx": extract_tsx,
+    "javascript": extract_javascript,  # its grammar reads JSX too
+}
+SUFFIXES = {".py": "python", ".pyi": "python"} | {
+    **dict.fromkeys((".ts", ".mts", ".cts"), "typescript"),
+    ".tsx": "tsx",
+    **dict.fromkeys((".js", ".jsx", ".mjs", ".cjs"), "javascript"),
+}
 _OWN_INDEXES = HTTP_MODULES | {"stripe"}  # checked by their own indexes, not by introspection
 
 
@@ -104,6 +121,11 @@ class Checker:
                 f"{getattr(exc, 'msg', exc)}); not checked"
             )
             return report
+        if calls.syntax_errors:
+            report.problems.append(
+                f"{path or '<source>'}:{calls.syntax_errors[0]}: {len(calls.syntax_errors)} "
+                f"syntax error(s) in {lang}; only the calls in the parts that parse were checked"
+            )
         _File(self, calls, path, report).check()
         return report
 
@@ -214,7 +236,11 @@ class _File:
             if index is None:
                 self._resolved(False)
                 return
+            if call.shown is not None:  # stripe-node, mapped onto the Python SDK's names
+                call = stripe_node_chain(index, call)
             self._resolved(self._stripe(index, call))
+        elif call.root == SUPABASE_JS_CLIENT:
+            self._resolved(False)  # no supabase-js surface is indexed yet
         elif top not in HTTP_MODULES:
             package = self.checker.package(*self._package_key(top))
             if package is None:
@@ -240,13 +266,13 @@ class _File:
                 return True
             if attr in service.methods or attr in service.others:
                 return position == len(chain) - 1  # a property or helper; deeper is unknown
-            where = "client" if key == "client" else key
+            where, name, suggestion = _spelling(call, key, position, closest(attr, service.names()))
             self._finding(
                 (call.line, call.column),
                 call.api,
                 "unknown_method",
-                f"`{where}` has no method or attribute `{attr}`",
-                suggestion=closest(attr, service.names()),
+                f"`{where}` has no method or attribute `{name}`",
+                suggestion=suggestion,
             )
             return True
         return True
@@ -376,6 +402,17 @@ class _File:
 
 def _at(call: ModuleCall | HttpCall) -> tuple[int, int]:
     return call.line, call.column
+
+
+def _spelling(
+    call: ModuleCall, key: str, position: int, suggestion: str | None
+) -> tuple[str, str, str | None]:
+    """The service, the missing name and the suggestion, as the call's own SDK spells them."""
+    if call.shown is None:
+        return ("client" if key == "client" else key), call.chain[position], suggestion
+    parts = call.shown.split(".")
+    cut = max(1, min(len(parts) - 1, len(parts) - (len(call.chain) - position)))
+    return ".".join(parts[:cut]), parts[cut], camel(suggestion) if suggestion else None
 
 
 def _client_params(call: ModuleCall, method: StripeMethod) -> KeyTree | None:

@@ -173,10 +173,10 @@ def test_bad_inputs_are_problems_not_crashes(tmp_path: Path, billing_spec: Path)
 
 
 def test_other_languages_are_reported_until_they_have_an_extractor(tmp_path: Path) -> None:
-    (tmp_path / "app.ts").write_text("fetch('/x')\n")
-    assert "no extractor" in check_paths([tmp_path / "app.ts"]).problems[0]
+    (tmp_path / "app.rb").write_text("Net::HTTP.get(URI('https://x'))\n")
+    assert "no extractor" in check_paths([tmp_path / "app.rb"]).problems[0]
     assert check_paths([tmp_path]).problems == []  # walking a directory skips them quietly
-    assert "no extractor" in check_source("x", "typescript").problems[0]
+    assert "no extractor" in check_source("x", "ruby").problems[0]
 
 
 def test_common_real_world_stripe_calls_are_not_flagged() -> None:

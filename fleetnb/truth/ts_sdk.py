@@ -1,0 +1,304 @@
+"""stripe-node and supabase-js calls in TypeScript, as the records the checks read.
+
+stripe-node spells the Python StripeClient's services in camelCase without the
+``v1`` level (``stripe.paymentIntents.create`` is ``client.v1.payment_intents.create``),
+so its calls are mapped onto the Python index and keep their own spelling in
+``ModuleCall.shown`` for findings. supabase-js query chains become ``TableCall``
+records like supabase-py's; its other calls keep their JavaScript names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from typing import Protocol
+
+from fleetnb.truth.calls import (
+    STRIPE_CLIENT,
+    SUPABASE_JS_CLIENT,
+    BuilderStep,
+    Calls,
+    ModuleCall,
+    TableCall,
+)
+from fleetnb.truth.routes import HOLE
+from fleetnb.truth.shapes import KeyTree
+from fleetnb.truth.stripe_index import StripeIndex
+from fleetnb.truth.ts_syntax import (
+    Node,
+    Ref,
+    call_arguments,
+    nested_keys,
+    object_keys,
+    position,
+    string_value,
+    strip,
+    text,
+)
+
+__all__ = [
+    "QUERY",
+    "Resolver",
+    "camel",
+    "query_ref",
+    "snake",
+    "stripe_call",
+    "stripe_node_chain",
+    "supabase_chain",
+]
+
+# A supabase-js query builder bound to a name (``let q = supabase.from('t')``):
+# its chain is (schema, table), empty strings when computed.
+QUERY = "@supabase/supabase-js:query"
+# stripe-node members with no StripeClient counterpart: helpers, not API methods.
+_NODE_ONLY = frozenset(
+    {
+        "webhooks",
+        "errors",
+        "on",
+        "off",
+        "once",
+        "rawRequest",
+        "StripeResource",
+        "getApiField",
+        "getConstant",
+        "getClientUserAgent",
+        "getClientUserAgentSeeded",
+        "getMaxNetworkRetries",
+        "getTelemetryEnabled",
+        "setApiKey",
+        "setAppInfo",
+        "setHost",
+        "setPort",
+        "setProtocol",
+        "setTimeout",
+        "setHttpAgent",
+        "setMaxNetworkRetries",
+        "setTelemetryEnabled",
+        "parseThinEvent",
+        "parseEventNotification",
+        "createFetchHttpClient",
+        "createNodeHttpClient",
+        "createSubtleCryptoProvider",
+        "createNodeCryptoProvider",
+    }
+)
+_TABLE_METHODS = frozenset({"from", "rpc"})
+_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
+_LINK_LIMIT = 10_000  # a chain longer than this is generated code, not a query
+
+
+class Resolver(Protocol):
+    """What the extractor knows about names, as the SDK readers need it."""
+
+    calls: Calls
+    strings: dict[str, str]
+
+    def value_ref(self, value: Node | None) -> Ref | None: ...
+
+
+def snake(name: str) -> str:
+    """stripe-node's name for a service or method, as the Python SDK spells it."""
+    return "delete" if name == "del" else _CAMEL.sub(r"_\1", name).lower()
+
+
+def stripe_call(node: Node, ref: Ref, strings: dict[str, str]) -> ModuleCall | None:
+    """``stripe.paymentIntents.retrieve('pi_1', {...})`` as a StripeClient call."""
+    names = ref.chain
+    if names[0] in _NODE_ONLY:
+        return None
+    chain = tuple(snake(name) for name in names)
+    if chain[0] not in ("v1", "v2"):
+        chain = ("v1", *chain)
+    args = call_arguments(node)
+    line, column = position(node)
+    return ModuleCall(
+        STRIPE_CLIENT,
+        chain,
+        line,
+        column,
+        KeyTree(),  # JavaScript has no keyword arguments: params come positionally
+        args=tuple(object_keys(arg, strings) for arg in args),
+        spread=any(arg.type == "spread_element" for arg in args),
+        shown=".".join(("stripe", *names)),
+    )
+
+
+# One link of a chain: the attribute, its call (None for a plain property) and its name node.
+_Link = tuple[str, Node | None, Node | None]
+
+
+def supabase_chain(resolver: Resolver, node: Node) -> bool:
+    """Record a chain on a supabase-js client or query builder; False if it is not one."""
+    links, base = _links(node)
+    base_ref = resolver.value_ref(base) if base is not None else None
+    if base_ref is None or not links:
+        return False
+    if base_ref.root == QUERY:
+        schema, table = base_ref.chain[:2]
+        _table_call(resolver, node, links, 0, (schema, table))
+        return True
+    if base_ref.root != SUPABASE_JS_CLIENT:
+        return False
+    links = [(name, None, None) for name in base_ref.chain] + links
+    found = _table_start(links, resolver.strings)
+    if found is None:
+        _module_call(resolver, node, links)
+    else:
+        _table_call(resolver, node, links, found[0], found[1:])
+    return True
+
+
+def query_ref(resolver: Resolver, node: Node) -> Ref | None:
+    """The query builder a chain ending at ``node`` makes, for ``let q = supabase.from('t')``."""
+    links, base = _links(node)
+    base_ref = resolver.value_ref(base) if base is not None else None
+    if base_ref is None or base_ref.root == QUERY:
+        return base_ref
+    if base_ref.root != SUPABASE_JS_CLIENT or base_ref.chain:
+        return None
+    found = _table_start(links, resolver.strings)
+    return None if found is None else Ref(QUERY, found[1:])
+
+
+def _links(node: Node) -> tuple[list[_Link], Node | None]:
+    """``a.b.c(x).d(y)`` -> ([b, c(x), d(y)], a), unwound with a loop, not recursion."""
+    links: list[_Link] = []
+    current = strip(node)
+    while current is not None and len(links) < _LINK_LIMIT:
+        call = current if current.type == "call_expression" else None
+        member = strip(call.child_by_field_name("function")) if call is not None else current
+        if member is None or member.type != "member_expression":
+            break
+        prop = member.child_by_field_name("property")
+        if prop is None or prop.type != "property_identifier":
+            return [], None
+        links.append((text(prop), call, prop))
+        current = strip(member.child_by_field_name("object"))
+    links.reverse()
+    return links, current
+
+
+def _table_start(links: list[_Link], strings: dict[str, str]) -> tuple[int, str, str] | None:
+    """Where the builder steps begin, the schema and the table (empty when computed)."""
+    schema = ""
+    for index, (name, call, _) in enumerate(links):
+        args = call_arguments(call) if call is not None else []
+        value = string_value(args[0], strings) if args else None
+        known = value if value is not None and HOLE not in value else ""
+        if name == "schema" and call is not None:
+            if not known:
+                return index + 1, "", ""  # a computed schema: the table cannot be checked
+            schema = known
+        elif name in _TABLE_METHODS and call is not None:
+            return index + 1, schema if known else "", known
+        else:
+            return None
+    return None
+
+
+def _table_call(
+    resolver: Resolver, node: Node, links: list[_Link], start: int, where: tuple[str, str]
+) -> None:
+    schema, table = where
+    steps: list[BuilderStep] = []
+    if start and links[start - 1][0] == "rpc":
+        steps.append(_step(links[start - 1], node, resolver.strings))  # table is the function
+    for link in links[start:]:
+        if link[0] == "then":
+            break  # what follows works on the result, not the query
+        steps.append(_step(link, node, resolver.strings))
+    line, column = position(node)
+    resolver.calls.table_calls.append(
+        TableCall(table or None, line, column, tuple(steps), schema or None)
+    )
+
+
+def _step(link: _Link, chain: Node, strings: dict[str, str]) -> BuilderStep:
+    name, call, prop = link
+    line, column = position(prop if prop is not None else chain)
+    if call is None:
+        return BuilderStep(name, line, column)  # a property, not a method
+    args = call_arguments(call)
+    values = tuple(
+        value if (value := string_value(arg, strings)) is not None and HOLE not in value else None
+        for arg in args
+    )
+    keys = next(
+        (found for arg in args if (found := nested_keys(arg, strings, 0)) is not None), None
+    )
+    return BuilderStep(name, line, column, values, keys)
+
+
+def _module_call(resolver: Resolver, node: Node, links: list[_Link]) -> None:
+    """``supabase.auth.signUp({...})``: the chain up to its first call.
+
+    ``storage.from('avatars').upload(...)`` goes one call further, to the bucket's method.
+    """
+    end = next((i for i, link in enumerate(links) if link[1] is not None), None)
+    if end is None:
+        return
+    names = [link[0] for link in links]
+    if names[: end + 1] == ["storage", "from"]:
+        end = next((i for i in range(end + 1, len(links)) if links[i][1] is not None), end)
+    call = links[end][1]
+    assert call is not None
+    args = call_arguments(call)
+    line, column = position(node)
+    resolver.calls.module_calls.append(
+        ModuleCall(
+            SUPABASE_JS_CLIENT,
+            tuple(names[: end + 1]),
+            line,
+            column,
+            KeyTree(),
+            args=tuple(object_keys(arg, resolver.strings) for arg in args),
+            spread=any(arg.type == "spread_element" for arg in args),
+            shown=".".join(("supabase", *names[: end + 1])),
+        )
+    )
+
+
+def camel(name: str) -> str:
+    """A Python SDK name as stripe-node spells it: ``list_payment_methods``, ``listPaymentMethods``.
+
+    The inverse of ``snake``, for suggestions drawn from the Python index.
+    """
+    if name == "delete":
+        return "del"
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def stripe_node_chain(index: StripeIndex, call: ModuleCall) -> ModuleCall:
+    """stripe-node flattens sub-resources into verbs: ``customers.createTaxId(id, {...})``
+    is the Python ``customers.tax_ids.create(id, {...})``; other calls are returned as they are.
+    """
+    key = "client"
+    for attr in call.chain[:-1]:
+        service = index.services.get(key)
+        if service is None or attr not in service.children:
+            return call
+        key = service.children[attr]
+    service = index.services.get(key)
+    last = call.chain[-1]
+    if service is None or last in service.names() or "_" not in last:
+        return call
+    verb, _, noun = last.partition("_")
+    for child in _sub_resources(noun, service.children):
+        target = index.services.get(service.children[child])
+        if target is not None and verb in target.methods:
+            return dataclasses.replace(call, chain=(*call.chain[:-1], child, verb))
+    return call
+
+
+def _sub_resources(noun: str, children: Mapping[str, str]) -> list[str]:
+    """Children a stripe-node noun may name.
+
+    ``tax_id`` is ``tax_ids``; ``source`` is ``payment_sources``.
+    """
+    forms = [noun, noun + "s", noun + "es", noun[:-1] + "ies" if noun.endswith("y") else noun]
+    exact = [form for form in forms if form in children]
+    suffixed = [c for c in sorted(children) if any(c.endswith("_" + form) for form in forms)]
+    return exact + suffixed
