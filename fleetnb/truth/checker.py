@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from fleetnb.truth.calls import (
     STRIPE_CLIENT,
     SUPABASE_JS_CLIENT,
+    SUPABASE_PY_CLIENT,
     Calls,
     HttpCall,
     ModuleCall,
@@ -35,6 +36,7 @@ from fleetnb.truth.stripe_index import (
     load_stripe_index,
     stripe_version,
 )
+from fleetnb.truth.supabase_check import SupabaseSurfaces
 from fleetnb.truth.ts_sdk import camel, stripe_node_chain
 
 __all__ = ["EXTRACTORS", "SUFFIXES", "Checker", "check_paths", "check_source"]
@@ -62,23 +64,37 @@ def check_source(
     *,
     path: str | None = None,
     specs: Sequence[str | os.PathLike[str]] = (),
+    supabase_schema: Sequence[str | os.PathLike[str]] = (),
 ) -> CheckReport:
     """Check the API calls in ``code``; unparseable code becomes a problem, not an error."""
-    return Checker(specs).check_source(code, lang, path=path)
+    return Checker(specs, supabase_schema=supabase_schema).check_source(code, lang, path=path)
 
 
 def check_paths(
-    paths: Iterable[str | os.PathLike[str]], *, specs: Sequence[str | os.PathLike[str]] = ()
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    specs: Sequence[str | os.PathLike[str]] = (),
+    supabase_schema: Sequence[str | os.PathLike[str]] = (),
 ) -> CheckReport:
-    """Check every source file under ``paths`` (files or directories)."""
-    return Checker(specs).check_paths(paths)
+    """Check every source file under ``paths`` (files or directories).
+
+    ``supabase_schema``: SQL migrations, folders of them or PostgREST OpenAPI JSON,
+    applied after the ``supabase/migrations`` found in each file's project.
+    """
+    return Checker(specs, supabase_schema=supabase_schema).check_paths(paths)
 
 
 class Checker:
     """Indexes loaded once (Stripe, OpenAPI specs, packages), reused across files."""
 
-    def __init__(self, specs: Sequence[str | os.PathLike[str]] = ()) -> None:
+    def __init__(
+        self,
+        specs: Sequence[str | os.PathLike[str]] = (),
+        *,
+        supabase_schema: Sequence[str | os.PathLike[str]] = (),
+    ) -> None:
         self.problems: list[str] = []
+        self.supabase = SupabaseSurfaces(supabase_schema)
         self.surfaces: list[HttpSurface] = []
         self.specs: list[HttpSurface] = []  # the surfaces given as specs, without Stripe's
         for spec in specs:
@@ -181,6 +197,7 @@ class _File:
         self.checker.prefetch(self._package_key(top) for top in tops - _OWN_INDEXES)
         for call in self.calls.module_calls:
             self._module_call(call)
+        self._absorb(self.checker.supabase.check_tables(self.calls.table_calls, self.path))
         for http in self.calls.http_calls:
             self._http(http)
         self.report.findings.sort(key=lambda f: (f.path or "", f.line, f.column))
@@ -219,6 +236,14 @@ class _File:
         if problem not in self.report.problems:
             self.report.problems.append(problem)
 
+    def _absorb(self, found: CheckReport) -> None:
+        """A check run by its own module: its findings and counts, its problems once."""
+        self.report.findings.extend(found.findings)
+        self.report.calls_checked += found.calls_checked
+        self.report.calls_unresolved += found.calls_unresolved
+        for problem in found.problems:
+            self._note(problem)
+
     def _resolved(self, ok: bool) -> None:
         if ok:
             self.report.calls_checked += 1
@@ -228,6 +253,9 @@ class _File:
     # -- SDK and module calls -------------------------------------------------------
 
     def _module_call(self, call: ModuleCall) -> None:
+        if call.root == SUPABASE_PY_CLIENT:
+            self._absorb(self.checker.supabase.check_client(call, self.path))
+            return
         top = call.root.split(".")[0]
         if call.root == STRIPE_CLIENT or top == "stripe":
             if call.chain[:1] == ("StripeClient",):

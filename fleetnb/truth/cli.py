@@ -1,4 +1,4 @@
-"""``fleetnb check PATH... [--json] [--spec FILE_OR_URL]...``.
+"""``fleetnb check PATH... [--json] [--spec FILE_OR_URL]... [--supabase-schema FILE]...``.
 
 Exits 1 when an error-severity finding is found, 0 otherwise (warnings and
 unreadable inputs are reported but do not fail the check), 2 on bad usage.
@@ -32,6 +32,14 @@ def register_check_command(commands: argparse._SubParsersAction[argparse.Argumen
         metavar="FILE_OR_URL",
         help="an OpenAPI 3 document (JSON or YAML) to check raw HTTP calls against",
     )
+    check.add_argument(
+        "--supabase-schema",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="SQL migrations (a file or a folder of them) or the PostgREST OpenAPI JSON "
+        "(GET /rest/v1/) to check Supabase queries against, besides supabase/migrations",
+    )
     check.set_defaults(handler=_check)
 
 
@@ -39,7 +47,7 @@ def _check(args: argparse.Namespace) -> int:
     # Imported here so every other fleetnb command starts without the checker's imports.
     from fleetnb.truth.checker import check_paths  # noqa: PLC0415
 
-    report = check_paths(args.paths, specs=args.spec)
+    report = check_paths(args.paths, specs=args.spec, supabase_schema=args.supabase_schema)
     if args.json:
         print(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
     else:

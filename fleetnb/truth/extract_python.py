@@ -352,7 +352,10 @@ class _Visitor(ast.NodeVisitor):
         keys = next(
             (found for arg in call.args if (found := _nested(arg, self.strings)) is not None), None
         )
-        return BuilderStep(name, call.lineno, call.col_offset + 1, strings, keys)
+        # The method's own name, not the chain's start: chains span many lines.
+        line = call.func.end_lineno or call.lineno
+        column = (call.func.end_col_offset or 0) - len(name) + 1
+        return BuilderStep(name, line, column, strings, keys)
 
     def _is_dynamic(self, node: ast.expr) -> bool:
         """A target reached through ``getattr`` or a subscript from a known API name.

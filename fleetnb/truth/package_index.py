@@ -22,7 +22,7 @@ from typing import Any
 
 from fleetnb.truth import cache
 
-__all__ = ["ModuleInfo", "PackageIndex", "index_package", "indexable"]
+__all__ = ["ModuleInfo", "PackageIndex", "index_package", "indexable", "introspect"]
 
 _FORMAT = 1
 IMPORT_TIMEOUT = 30.0
@@ -163,7 +163,18 @@ def index_package(
     return PackageIndex(top, modules, tuple(cached["problems"]))
 
 
-def _run_child(names: list[str], extra_path: list[str], timeout: float) -> dict[str, Any]:
+def introspect(script: str, names: list[str], *, timeout: float = IMPORT_TIMEOUT) -> dict[str, Any]:
+    """Run ``script`` on ``names`` in a child interpreter, as the package index is built.
+
+    The script writes ``{"modules": {...}, "errors": {...}}`` to the path in ``argv[1]``;
+    what it returns under ``modules`` is its own to define.
+    """
+    return _run_child(names, [], timeout, script)
+
+
+def _run_child(
+    names: list[str], extra_path: list[str], timeout: float, script: str = _CHILD
+) -> dict[str, Any]:
     env = dict(os.environ)
     if extra_path:
         env["PYTHONPATH"] = os.pathsep.join([*extra_path, env.get("PYTHONPATH", "")])
@@ -172,7 +183,7 @@ def _run_child(names: list[str], extra_path: list[str], timeout: float) -> dict[
         try:
             # A scratch cwd, so the checked project's files are not importable by accident.
             done = subprocess.run(
-                [sys.executable, "-c", _CHILD, out, *names],
+                [sys.executable, "-c", script, out, *names],
                 cwd=scratch,
                 env=env,
                 capture_output=True,

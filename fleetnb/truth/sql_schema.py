@@ -23,7 +23,14 @@ import sqlglot
 from sqlglot import TokenType, exp
 from sqlglot.errors import ParseError, TokenError
 
-__all__ = ["DbSchema", "Relation", "find_project_root", "load_db_schema", "migration_files"]
+__all__ = [
+    "DEFAULT_SCHEMA",
+    "DbSchema",
+    "Relation",
+    "find_project_root",
+    "load_db_schema",
+    "migration_files",
+]
 
 DEFAULT_SCHEMA = "public"
 _MAX_SQL_BYTES = 8 * 1024 * 1024  # a migration this large is a data dump, not schema
@@ -37,6 +44,7 @@ class Relation:
     name: str
     kind: str  # "table" or "view"
     columns: list[str] | None
+    renamed: dict[str, str] = dataclasses.field(default_factory=dict)  # old column -> new
 
 
 @dataclasses.dataclass(slots=True)
@@ -172,6 +180,7 @@ _FUNCTION = re.compile(
     r"^\s*create\s+(?:or\s+replace\s+)?function\s+((?:\"[^\"]+\"|[\w$]+)(?:\s*\.\s*(?:\"[^\"]+\"|[\w$]+))?)",
     re.IGNORECASE,
 )
+_LEADING_COMMENTS = re.compile(r"^(?:\s*(?:--[^\n]*|/\*.*?\*/))*\s*", re.DOTALL)
 _IDENT = re.compile(r'"(?:[^"]|"")+"|[\w$]+')
 _TABLE_CHANGE = re.compile(
     r"^\s*(?:create|alter)\s+(?:or\s+replace\s+)?(?:(?:temp|temporary|unlogged|materialized)\s+)?"
@@ -190,6 +199,7 @@ def _skipped(schema: DbSchema, sql: str) -> None:
 
     A table statement it cannot read makes that table's columns unknown.
     """
+    sql = _LEADING_COMMENTS.sub("", sql)
     function = _FUNCTION.match(sql)
     if function:
         schema.functions.add(_split_name(function.group(1)))
@@ -327,6 +337,7 @@ def _alter_action(schema: DbSchema, relation: Relation, action: exp.Expression) 
             _ident(action.this.this),
             relation.kind,
             columns,
+            relation.renamed,
         )
         schema.relations[(renamed.schema, renamed.name)] = renamed
         return renamed
@@ -339,6 +350,8 @@ def _alter_action(schema: DbSchema, relation: Relation, action: exp.Expression) 
     elif isinstance(action, exp.RenameColumn):
         old, new = _ident(action.this.this), _ident(action.args["to"].this)
         relation.columns = [new if column == old else column for column in columns]
+        relation.renamed = {k: new if v == old else v for k, v in relation.renamed.items()}
+        relation.renamed[old] = new
     elif isinstance(action, exp.Drop) and str(action.args.get("kind") or "").upper() == "COLUMN":
         gone = {_ident(column.this) for column in action.args.get("tables") or []}
         relation.columns = [column for column in columns if column not in gone]

@@ -1,0 +1,227 @@
+"""Supabase queries (``TableCall``) checked against the project's own database schema.
+
+Tables, columns in select strings, filters, ``order`` and written keys, and
+``rpc`` functions are looked up in the schema the migrations (or PostgREST's
+OpenAPI document) describe. What the schema cannot answer is counted as
+unresolved and never flagged: a computed name, a schema the migrations do not
+define, a view built on ``select *``, an embed through a foreign key's name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from fleetnb.truth.calls import BuilderStep, ModuleCall, TableCall
+from fleetnb.truth.findings import CheckReport, Finding, FindingKind, closest
+from fleetnb.truth.postgrest_select import Embed, SelectItem, base_column, parse_select
+from fleetnb.truth.sql_schema import (
+    DEFAULT_SCHEMA,
+    DbSchema,
+    Relation,
+    find_project_root,
+    load_db_schema,
+    migration_files,
+)
+from fleetnb.truth.supabase_client import check_client_call, load_client_index
+
+__all__ = ["COLUMN_METHODS", "SupabaseSurfaces", "check_table_calls"]
+
+# Builder methods whose first argument names a column of the queried table.
+COLUMN_METHODS = frozenset(
+    {
+        "eq", "neq", "gt", "gte", "lt", "lte", "like", "ilike", "is_", "is", "in_", "in",
+        "contains", "contained_by", "containedBy", "order", "filter", "text_search",
+        "textSearch", "fts", "plfts", "phfts", "wfts", "ov", "overlaps", "range_gt",
+        "range_gte", "range_lt", "range_lte", "range_adjacent", "rangeGt", "rangeGte",
+        "rangeLt", "rangeLte", "rangeAdjacent", "like_all_of", "like_any_of",
+        "ilike_all_of", "ilike_any_of", "likeAllOf", "likeAnyOf", "ilikeAllOf",
+        "ilikeAnyOf", "sl", "sr", "nxl", "nxr", "adj", "cs", "cd",
+    }
+)  # fmt: skip
+_WRITE_METHODS = frozenset({"insert", "update", "upsert", "match"})
+
+
+class SupabaseSurfaces:
+    """The schemas of the projects a check visits, and the supabase-py client's index.
+
+    Each checked file's project (the nearest directory above it holding
+    ``supabase/`` or ``.git``) contributes its ``supabase/migrations``; ``given``
+    files (migrations, folders of them, PostgREST JSON) are applied after them.
+    Problems reading them are reported once, with the first file that needs them.
+    """
+
+    def __init__(self, given: Sequence[str | os.PathLike[str]] = ()) -> None:
+        self.given = [Path(source) for source in given]
+        self._schemas: dict[Path | None, DbSchema | None] = {}
+
+    def schema(self, path: str | None) -> tuple[DbSchema | None, list[str]]:
+        """The schema for code at ``path``, and the problems met building it (first time only)."""
+        root = find_project_root(path) if path is not None else None
+        if root in self._schemas:
+            return self._schemas[root], []
+        sources = [*(migration_files(root) if root is not None else []), *self.given]
+        schema = load_db_schema(sources) if sources else None
+        self._schemas[root] = schema
+        return schema, list(schema.problems) if schema is not None else []
+
+    def check_tables(self, calls: Sequence[TableCall], path: str | None) -> CheckReport:
+        if not calls:
+            return CheckReport()
+        schema, problems = self.schema(path)
+        report = check_table_calls(schema, calls, path)
+        report.problems.extend(problems)
+        return report
+
+    def check_client(self, call: ModuleCall, path: str | None) -> CheckReport:
+        index = load_client_index()
+        if index is None:
+            return CheckReport(
+                calls_unresolved=1,
+                problems=[
+                    "supabase is not installed, so supabase-py client calls were not checked; "
+                    "install it (pip install 'fleetnb[truth]')"
+                ],
+            )
+        report = check_client_call(index, call, path)
+        report.problems.extend(index.problems)
+        return report
+
+
+def check_table_calls(
+    schema: DbSchema | None, calls: Iterable[TableCall], path: str | None
+) -> CheckReport:
+    """Findings for ``calls`` against ``schema``; every call without a schema is unresolved."""
+    report = CheckReport()
+    for call in calls:
+        _Query(schema, call, path, report).check()
+    return report
+
+
+@dataclasses.dataclass(slots=True)
+class _Query:
+    schema: DbSchema | None
+    call: TableCall
+    path: str | None
+    report: CheckReport
+
+    @property
+    def api(self) -> str:
+        if self.call.steps[:1] and self.call.steps[0].name == "rpc":
+            return f"supabase.rpc({self.call.table!r})"
+        return f"supabase.table({self.call.table!r})"
+
+    def check(self) -> None:
+        schema, table, call = self.schema, self.call.table, self.call
+        where = call.schema or DEFAULT_SCHEMA
+        if schema is None or table is None or not schema.sources or where not in schema.schemas:
+            self.report.calls_unresolved += 1
+            return
+        if call.steps[:1] and call.steps[0].name == "rpc":
+            self._rpc(schema, where, table)
+            return
+        relation = schema.relation(where, table)
+        if relation is None:
+            self._unknown_table(schema, where, table)
+            return
+        self.report.calls_checked += 1
+        for step in call.steps:
+            self._step(schema, relation, step)
+
+    def _unknown_table(self, schema: DbSchema, where: str, table: str) -> None:
+        if not schema.complete:
+            self.report.calls_unresolved += 1  # a migration we could not read may define it
+            return
+        self.report.calls_checked += 1
+        self._finding(
+            (self.call.line, self.call.column),
+            "unknown_table",
+            f"no table or view `{where}.{table}` in the project's schema ({_described(schema)})",
+            closest(table, schema.names_in(where)),
+        )
+
+    def _rpc(self, schema: DbSchema, where: str, name: str) -> None:
+        if (where, name) in schema.functions or not schema.complete:
+            self._resolved((where, name) in schema.functions)
+            return
+        self.report.calls_checked += 1
+        self._finding(
+            (self.call.line, self.call.column),
+            "unknown_method",
+            f"no function `{where}.{name}` for rpc in the project's schema ({_described(schema)})",
+            closest(name, schema.functions_in(where)),
+        )
+
+    def _resolved(self, ok: bool) -> None:
+        if ok:
+            self.report.calls_checked += 1
+        else:
+            self.report.calls_unresolved += 1
+
+    def _step(self, schema: DbSchema, relation: Relation, step: BuilderStep) -> None:
+        at = (step.line, step.column)
+        if step.name == "select" and step.strings and step.strings[0] is not None:
+            items = parse_select(step.strings[0])
+            if items is None:
+                self.report.calls_unresolved += 1  # not PostgREST's grammar: let the server say
+                return
+            self._select(schema, relation, items, at)
+        elif step.name == "select" and step.strings:
+            self.report.calls_unresolved += 1  # a select string computed at run time
+        elif step.name in COLUMN_METHODS and step.strings and step.strings[0] is not None:
+            column = base_column(step.strings[0])
+            if column is not None:
+                self._column(relation, column, at, f"`{step.name}`")
+        elif step.name in _WRITE_METHODS and step.keys is not None:
+            for key, node in step.keys.keys.items():
+                self._column(relation, key, (node.line, node.column), f"`{step.name}`")
+
+    def _select(
+        self,
+        schema: DbSchema,
+        relation: Relation,
+        items: tuple[SelectItem, ...],
+        at: tuple[int, int],
+    ) -> None:
+        for item in items:
+            if isinstance(item, str):
+                self._column(relation, item, at, "the select")
+                continue
+            embedded = _embedded(schema, relation, item)
+            if embedded is None:
+                self.report.calls_unresolved += 1  # a foreign key's name or column, not a table
+            else:
+                self._select(schema, embedded, item.items, at)
+
+    def _column(self, relation: Relation, column: str, at: tuple[int, int], used: str) -> None:
+        if relation.columns is None or column in relation.columns:
+            return
+        renamed = relation.renamed.get(column)
+        note = f"; a migration renamed it to `{renamed}`" if renamed else ""
+        self._finding(
+            at,
+            "unknown_column",
+            f"{relation.kind} `{relation.schema}.{relation.name}` has no column `{column}` "
+            f"(used in {used}){note}",
+            renamed or closest(column, relation.columns),
+        )
+
+    def _finding(
+        self, at: tuple[int, int], kind: FindingKind, message: str, suggestion: str | None
+    ) -> None:
+        line, column = at
+        self.report.findings.append(
+            Finding(self.path, line, column, self.api, kind, "error", message, suggestion)
+        )
+
+
+def _embedded(schema: DbSchema, relation: Relation, embed: Embed) -> Relation | None:
+    """The table an embed reads, looked up in the schema of the table it hangs from."""
+    return schema.relation(relation.schema, embed.target)
+
+
+def _described(schema: DbSchema) -> str:
+    count = len(schema.sources)
+    return f"read from {count} migration or schema file{'s' if count != 1 else ''}"
