@@ -39,6 +39,7 @@ class AgentChecks:
         self._touched: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._queued: str | None = None  # a trigger that arrived while a check ran
+        self._latest: Mapping[str, Any] | None = None
         self._rounds = 0
         self._fed_back: set[tuple[Any, ...]] = set()
 
@@ -84,11 +85,11 @@ class AgentChecks:
         except Exception as exc:  # a checker bug must never end the agent's run
             failure = f"the API check failed: {type(exc).__name__}: {exc}"
             payload = {"trigger": trigger, "errors": 0, "warnings": 0, "problems": [failure]}
-        if payload is None:
-            return  # nothing changed since the last check
-        self._append(EventKind.TRUTH_CHECKED, payload)
-        if trigger == "turn":
-            self._feed_back(payload)
+        if payload is not None:  # None: nothing changed since the last check
+            self._latest = payload
+            self._append(EventKind.TRUTH_CHECKED, payload)
+        if trigger == "turn" and self._latest is not None:
+            self._feed_back(self._latest)
 
     def _feed_back(self, payload: Mapping[str, Any]) -> None:
         if not self._feedback or not payload.get("errors") or self._rounds >= FEEDBACK_ROUNDS:

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tests.harnesses.conftest import anthropic, claude_cli, claude_env
+from tests.harnesses.conftest import anthropic, claude_cli, claude_env, launch_claude
 
-__all__ = ["anthropic", "claude_cli", "claude_env"]
+__all__ = ["anthropic", "claude_cli", "claude_env", "launch_claude"]
