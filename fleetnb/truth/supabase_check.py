@@ -38,7 +38,7 @@ COLUMN_METHODS = frozenset(
         "range_gte", "range_lt", "range_lte", "range_adjacent", "rangeGt", "rangeGte",
         "rangeLt", "rangeLte", "rangeAdjacent", "like_all_of", "like_any_of",
         "ilike_all_of", "ilike_any_of", "likeAllOf", "likeAnyOf", "ilikeAllOf",
-        "ilikeAnyOf", "sl", "sr", "nxl", "nxr", "adj", "cs", "cd",
+        "ilikeAnyOf", "sl", "sr", "nxl", "nxr", "adj", "cs", "cd", "not",
     }
 )  # fmt: skip
 _WRITE_METHODS = frozenset({"insert", "update", "upsert", "match"})
@@ -111,7 +111,8 @@ class _Query:
     def api(self) -> str:
         if self.call.steps[:1] and self.call.steps[0].name == "rpc":
             return f"supabase.rpc({self.call.table!r})"
-        return f"supabase.table({self.call.table!r})"
+        python = self.path is None or self.path.endswith((".py", ".pyi"))
+        return f"supabase.{'table' if python else 'from'}({self.call.table!r})"
 
     def check(self) -> None:
         schema, table, call = self.schema, self.call.table, self.call

@@ -259,3 +259,17 @@ def test_cli_with_supabase_schema_and_json(tmp_path: Path) -> None:
     assert [(f["line"], f["kind"], f["suggestion"]) for f in report["findings"]] == [
         (3, "unknown_column", "shipped_at")
     ]
+
+
+def test_typescript_queries_use_the_same_schema(project: Path) -> None:
+    app = project / "app.ts"
+    app.write_text(
+        "import { createClient } from '@supabase/supabase-js'\n"
+        "const supabase = createClient(url, key)\n"
+        "await supabase.from('posts').select('id, titel, author:profiles(username)')"
+        ".not('slugg', 'is', null).in('id', [1]).is('slug', null)\n"
+        "await supabase.from('comments').insert({ post_id: 1, content: 'x' })\n"
+    )
+    report = check_paths([app])
+    assert found(report) == [(3, "unknown_column", "title"), (3, "unknown_column", "slug")]
+    assert report.findings[0].api == "supabase.from('posts')"
