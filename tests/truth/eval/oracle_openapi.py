@@ -110,11 +110,11 @@ class OpenApiOracle:
         if depth > _MAX_DEPTH:
             return
         variants = self._variants(schema)
-        if isinstance(value, list):
-            items = [v["items"] for v in variants if v.get("type") == "array" and "items" in v]
-            for element in value:
-                for item_schema in items[:1]:
-                    yield from self._walk(item_schema, element, depth + 1)
+        items = [v["items"] for v in variants if v.get("type") == "array" and "items" in v]
+        if items and isinstance(value, list | dict):
+            # Form keys ``line_items[0][price]`` decode to a dict standing for the list's items.
+            for element in value if isinstance(value, list) else [value]:
+                yield from self._walk(items[0], element, depth + 1)
             return
         objects = [v for v in variants if v.get("type") == "object" or "properties" in v]
         if not isinstance(value, dict) or not objects:
