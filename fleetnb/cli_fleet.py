@@ -51,6 +51,17 @@ def register_fleet_commands(
     launch.add_argument(
         "--budget", type=float, metavar="USD", help="stop the agent once it has spent this much"
     )
+    launch.add_argument(
+        "--no-check",
+        dest="check",
+        action="store_false",
+        help="do not check the agent's changed lines against the real APIs",
+    )
+    launch.add_argument(
+        "--fix-findings",
+        action="store_true",
+        help="send the API check's errors back to the agent at the end of each turn",
+    )
 
     status = _command(commands, "status", "one line per agent", _status)
     status.add_argument("--json", action="store_true")
@@ -131,6 +142,8 @@ def _launch(args: argparse.Namespace) -> int:
         binary=args.binary,
         worktree=args.worktree,
         budget_usd=args.budget,
+        check=args.check,
+        fix_findings=args.fix_findings,
     )
     print(f"{agent.name}\t{agent.id}")
     return _wait_exit(agent, None) if args.wait else EXIT_OK

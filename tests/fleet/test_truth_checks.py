@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 import fleetnb
+from fleetnb.cli import main as cli_main
 from fleetnb.errors import LaunchError
 from fleetnb.events import EventKind, State
+from tests.conftest import stop_running
 from tests.fakes.anthropic import FakeAnthropic, Text, ToolUse
 from tests.harnesses.conftest import ClaudeLauncher
 
@@ -128,3 +130,27 @@ def test_a_flag_that_is_not_a_bool_is_refused(fleet: fleetnb.Fleet, repo: Path) 
     with pytest.raises(LaunchError, match="fix_findings='yes' must be True or False"):
         fleet.launch("task", harness="demo", cwd=repo, fix_findings="yes")  # type: ignore[arg-type]
     assert fleet.agents == []
+
+
+def test_the_cli_launch_takes_the_check_flags(tmp_path: Path, repo: Path) -> None:
+    root = tmp_path / "cli-root"
+    root.mkdir()
+    base = ["--root", str(root), "launch", "note things", "--harness", "demo", "--cwd", str(repo),
+            "--approvals", "allow", "--wait"]  # fmt: skip
+    assert cli_main([*base, "--name", "plain"]) == 0
+    assert cli_main([*base, "--name", "unchecked", "--no-check"]) == 0
+    assert cli_main([*base, "--name", "told", "--fix-findings"]) == 0
+    fleet = fleetnb.Fleet(root)
+    try:
+        configs = {a.name: a.record.config for a in fleet.agents}
+        flags = {name: (c["check"], c["fix_findings"]) for name, c in configs.items()}
+        assert flags == {
+            "plain": (True, False),
+            "unchecked": (False, False),
+            "told": (True, True),
+        }
+        assert configs["plain"]["check_base"] is not None  # the repository's commit
+        assert "check_base" not in configs["unchecked"]
+    finally:
+        stop_running(fleet)
+        fleet.close()
