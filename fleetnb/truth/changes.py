@@ -85,7 +85,8 @@ class ChangeChecker:
     cwd: Path
     base: str | None
     checker: Checker = dataclasses.field(default_factory=Checker)
-    _last: str | None = None
+    # As if no changes were checked: an agent that touches no source file has no check.
+    _last: str = hashlib.sha256().hexdigest()
 
     def check(self, trigger: str, touched: Iterable[str] = ()) -> dict[str, Any] | None:
         """A ``truth_checked`` payload, or None when nothing changed since the last one."""

@@ -107,3 +107,10 @@ def test_written_paths_read_each_harness_spelling() -> None:
     assert written_paths({"file_path": "a.py", "content": "x"}) == ["a.py"]
     assert written_paths({"paths": ["a.py", 3, "b.ts"]}) == ["a.py", "b.ts"]
     assert written_paths("not a mapping") == []
+
+
+def test_no_changed_source_file_means_no_check(repo: Path) -> None:
+    base = head_commit(repo)
+    assert base is not None
+    (repo / "notes.md").write_text("# not code\n")
+    assert ChangeChecker(repo, base).check("edit") is None
