@@ -12,7 +12,6 @@ the lines it skipped are kept in ``Calls.syntax_errors``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 
 import tree_sitter
 
@@ -41,6 +40,11 @@ _QUERY_TEXT = """
 (call_expression) @call
 (ERROR) @error
 (MISSING) @error
+(call_expression function: (member_expression object: (call_expression) @inner))
+"""
+_TS_QUERY_TEXT = """
+(call_expression
+  function: (member_expression object: (non_null_expression (call_expression) @inner)))
 """
 # Client factories: (module, exported name) -> what calling it makes.
 _FACTORIES = {
@@ -82,6 +86,8 @@ class _Extractor:
     names: dict[str, Ref] = dataclasses.field(default_factory=dict)
     strings: dict[str, str] = dataclasses.field(default_factory=dict)
     depth: int = 0
+    made: dict[int, Ref | None] = dataclasses.field(default_factory=dict)  # by node id
+    inner: set[int] = dataclasses.field(default_factory=set)  # calls a longer chain continues
 
     def seed(self, root: Node) -> None:
         """Bind top-level imports and clients first: functions above them use them."""
@@ -96,7 +102,8 @@ class _Extractor:
                         self._bind(declarator)
 
     def run(self, root: Node, grammar: str) -> None:
-        for kind, node in _in_order(root, grammar):
+        found, self.inner = _captures(root, grammar)
+        for kind, node in found:
             if kind == "error":
                 self.calls.syntax_errors.append(position(node)[0])
             elif kind == "import":
@@ -170,6 +177,7 @@ class _Extractor:
                     self._set(text(value), _extend(ref, attr) if attr else None)
 
     def _set(self, key: str, ref: Ref | None) -> None:
+        self.made.clear()  # what a call makes may depend on this name
         self.names.pop(key, None)
         self.strings.pop(key, None)
         if ref is not None:
@@ -190,8 +198,14 @@ class _Extractor:
         """What a call or ``new`` makes: a client, a query builder, or a required module.
 
         Calls on calls (``a()()``, long ``.then()`` chains) are followed only so deep,
-        so generated code cannot exhaust the stack.
+        so generated code cannot exhaust the stack, and remembered, since every call
+        of a chain asks again about the calls before it.
         """
+        if node.id not in self.made:
+            self.made[node.id] = self._make(node)
+        return self.made[node.id]
+
+    def _make(self, node: Node) -> Ref | None:
         field = "constructor" if node.type == "new_expression" else "function"
         function = strip(node.child_by_field_name(field))
         if function is None or self.depth > _MAX_CALL_DEPTH:
@@ -256,7 +270,7 @@ class _Extractor:
     # -- calls ----------------------------------------------------------------------
 
     def _call(self, node: Node) -> None:
-        if _chain_outer(node) and supabase_chain(self, node):
+        if node.id not in self.inner and supabase_chain(self, node):
             return
         function = node.child_by_field_name("function")
         ref = self.ref(function)
@@ -285,21 +299,22 @@ class _Extractor:
         return False
 
 
-def _in_order(root: Node, grammar: str) -> Iterator[tuple[str, Node]]:
-    """The nodes the extractor reads, outermost first in source order, found in C by a query.
+def _captures(root: Node, grammar: str) -> tuple[list[tuple[str, Node]], set[int]]:
+    """The nodes the extractor reads, outermost first in source order, found in C by a query;
+    and the calls that a longer chain continues (``a.from('t')`` in ``a.from('t').select()``).
 
-    Walking every node from Python would cost more than the parse on a large file.
+    Walking every node from Python, or asking for a node's parent (which tree-sitter
+    finds by descending from the root), would cost more than the parse on a large file.
     """
-    query = _query(grammar)
-    captures = tree_sitter.QueryCursor(query).captures(root)
+    captures = tree_sitter.QueryCursor(_query(grammar)).captures(root)
+    inner = {node.id for node in captures.pop("inner", [])}
     found = [
         (node.start_byte, -node.end_byte, kind, node)
         for kind, nodes in captures.items()
         for node in nodes
     ]
     found.sort(key=lambda item: (item[0], item[1]))
-    for _, _, kind, node in found:
-        yield kind, node
+    return [(kind, node) for _, _, kind, node in found], inner
 
 
 _QUERIES: dict[str, tree_sitter.Query] = {}
@@ -307,19 +322,9 @@ _QUERIES: dict[str, tree_sitter.Query] = {}
 
 def _query(grammar: str) -> tree_sitter.Query:
     if grammar not in _QUERIES:
-        _QUERIES[grammar] = tree_sitter.Query(language(grammar), _QUERY_TEXT)
+        typed = _TS_QUERY_TEXT if grammar != "javascript" else ""  # `x!` is TypeScript's
+        _QUERIES[grammar] = tree_sitter.Query(language(grammar), _QUERY_TEXT + typed)
     return _QUERIES[grammar]
-
-
-def _chain_outer(node: Node) -> bool:
-    """Not itself the start of a longer chain: ``a.from('t')`` in ``a.from('t').select()``."""
-    parent = node.parent
-    while parent is not None and parent.type == "non_null_expression":
-        parent = parent.parent
-    if parent is None or parent.type != "member_expression":
-        return True
-    grand = parent.parent
-    return grand is None or grand.type != "call_expression"
 
 
 def _target_key(target: Node) -> str | None:
