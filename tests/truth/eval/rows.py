@@ -83,9 +83,13 @@ def npm_dir() -> Path:
 
 def npm_package(name: str) -> Path:
     """The unpacked package directory; FileNotFoundError names the command that makes it."""
-    path = npm_dir() / name / "package"
-    if not (path / "package.json").exists():
+    folder = npm_dir() / name
+    stamp = folder / ".version"
+    unpacked = stamp.read_text(encoding="utf-8").strip() if stamp.exists() else None
+    if unpacked != NPM_PACKAGES[name]:
+        # A stale version would label rows from another API version than the Python SDK's.
         raise FileNotFoundError(
-            f"{path} is missing; run scripts/install-test-deps to unpack {NPM_PACKAGES[name]}"
+            f"{folder} holds {unpacked or 'nothing'}, not {NPM_PACKAGES[name]}; "
+            "run scripts/install-test-deps"
         )
-    return path
+    return folder / "package"
