@@ -85,7 +85,11 @@ _NODE_ONLY = frozenset(
     }
 )
 _TABLE_METHODS = frozenset({"from", "rpc"})
-_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
+# A capital after a lowercase letter or digit, or one that starts a word after an
+# acronym: threeDSecure is three_d_secure.
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+# stripe-node nouns whose Python sub-service has another name.
+_NODE_NOUNS = {"preview_line_items": "preview_lines"}
 _LINK_LIMIT = 10_000  # a chain longer than this is generated code, not a query
 
 
@@ -100,7 +104,7 @@ class Resolver(Protocol):
 
 def snake(name: str) -> str:
     """stripe-node's name for a service or method, as the Python SDK spells it."""
-    return "delete" if name == "del" else _CAMEL.sub(r"_\1", name).lower()
+    return "delete" if name == "del" else _CAMEL.sub("_", name).lower()
 
 
 def stripe_call(node: Node, ref: Ref, strings: dict[str, str]) -> ModuleCall | None:
@@ -274,7 +278,14 @@ def camel(name: str) -> str:
 def stripe_node_chain(index: StripeIndex, call: ModuleCall) -> ModuleCall:
     """stripe-node flattens sub-resources into verbs: ``customers.createTaxId(id, {...})``
     is the Python ``customers.tax_ids.create(id, {...})``; other calls are returned as they are.
+
+    Services the Python client keeps beside ``v1`` rather than in it (``oauth``) lose the ``v1``.
     """
+    client, v1 = index.services.get("client"), index.services.get("client.v1")
+    if client and v1 and call.chain[0] == "v1" and len(call.chain) > 1:
+        first = call.chain[1]
+        if first not in v1.children and first in client.children:
+            call = dataclasses.replace(call, chain=call.chain[1:])
     key = "client"
     for attr in call.chain[:-1]:
         service = index.services.get(key)
@@ -299,6 +310,10 @@ def _sub_resources(noun: str, children: Mapping[str, str]) -> list[str]:
     ``tax_id`` is ``tax_ids``; ``source`` is ``payment_sources``.
     """
     forms = [noun, noun + "s", noun + "es", noun[:-1] + "ies" if noun.endswith("y") else noun]
+    forms.append(_NODE_NOUNS.get(noun, noun))
     exact = [form for form in forms if form in children]
+    # ``sources.listSourceTransactions`` is ``sources.transactions.list``.
+    tails = [form.split("_", 1)[1] for form in forms if "_" in form]
+    tail = [form for form in tails if form in children]
     suffixed = [c for c in sorted(children) if any(c.endswith("_" + form) for form in forms)]
-    return exact + suffixed
+    return exact + tail + suffixed

@@ -92,6 +92,24 @@ def test_valid_stripe_node_calls_are_not_flagged() -> None:
     assert (report.calls_checked, report.calls_unresolved) == (13, 0)  # constructEvent is a helper
 
 
+def test_stripe_node_names_the_python_client_spells_differently() -> None:
+    """Every method of stripe-node 23's resources maps onto stripe-python's client but one;
+    these are the spellings that needed more than camelCase to snake_case."""
+    code = STRIPE + (
+        "await stripe.threeDSecure.authentications.list();\n"  # three_d_secure
+        "await stripe.oauth.token({ grant_type: 'authorization_code', code: 'c' });\n"  # no v1
+        "await stripe.sources.listSourceTransactions('src_1');\n"  # sources.transactions.list
+        "await stripe.creditNotes.listPreviewLineItems({ invoice: 'in_1' });\n"
+        "await stripe.accounts.createExternalAccount('acct_1', { external_account: 'tok' });\n"
+        "await stripe.oauth.tokn({});\n"
+    )
+    report = _ts(code)
+    assert [(f.line, f.message, f.suggestion) for f in report.findings] == [
+        (8, "`stripe.oauth` has no method or attribute `tokn`", "token")
+    ]
+    assert report.calls_checked == 6
+
+
 def test_fetch_and_axios_to_stripe() -> None:
     code = (
         "import axios from 'axios';\n"
