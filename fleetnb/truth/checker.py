@@ -268,7 +268,7 @@ class _File:
                 call = stripe_node_chain(index, call)
             self._resolved(self._stripe(index, call))
         elif call.root == SUPABASE_JS_CLIENT:
-            self._resolved(False)  # no supabase-js surface is indexed yet
+            self._absorb(self.checker.supabase.check_js_client(call, self.path))
         elif top not in HTTP_MODULES:
             package = self.checker.package(*self._package_key(top))
             if package is None:

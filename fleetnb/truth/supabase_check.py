@@ -26,6 +26,7 @@ from fleetnb.truth.sql_schema import (
     migration_files,
 )
 from fleetnb.truth.supabase_client import check_client_call, load_client_index
+from fleetnb.truth.supabase_js import check_js_client_call, find_declarations, load_declarations
 
 __all__ = ["COLUMN_METHODS", "SupabaseSurfaces", "check_table_calls"]
 
@@ -88,6 +89,13 @@ class SupabaseSurfaces:
         report = check_client_call(index, call, path)
         report.problems.extend(index.problems)
         return report
+
+    def check_js_client(self, call: ModuleCall, path: str | None) -> CheckReport:
+        """Against ``node_modules/@supabase`` above ``path``; unresolved when none is installed."""
+        scope = find_declarations(path) if path is not None else None
+        if scope is None:
+            return CheckReport(calls_unresolved=1)
+        return check_js_client_call(load_declarations(scope), call, path)
 
 
 def check_table_calls(

@@ -22,7 +22,7 @@ from fleetnb.truth.calls import ModuleCall
 from fleetnb.truth.findings import CheckReport, Finding, closest
 from fleetnb.truth.package_index import introspect
 
-__all__ = ["ClientIndex", "check_client_call", "load_client_index"]
+__all__ = ["ClientIndex", "check_client_call", "load_client_index", "suggest_renamed"]
 
 _FORMAT = 1
 _ROOTS = ("supabase.Client", "supabase.AsyncClient")
@@ -116,7 +116,8 @@ with open(out_path, "w") as f:
     json.dump(result, f)
 """
 
-# Names from supabase-py v1 (gotrue v1) and from supabase-js that agents carry over.
+# Names from supabase-py and supabase-js v1 that agents carry over, in snake case;
+# spelling distance alone would offer sign_out for sign_in and set_session for session.
 _RENAMED = {
     "sign_in": "sign_in_with_password",
     "sign_in_with_email": "sign_in_with_password",
@@ -199,17 +200,24 @@ def _unknown(call: ModuleCall, position: int, attr: str, info: Mapping[str, Any]
         "unknown_method",
         "error",
         f"`{owner}` has no method or attribute `{attr}` in the installed supabase-py",
-        _suggest(attr, public),
+        suggest_renamed(attr, public),
     )
 
 
-def _suggest(attr: str, names: list[str]) -> str | None:
-    renamed = _RENAMED.get(attr)
-    if renamed in names:
-        return renamed
-    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", attr).lower()  # signInWithPassword from supabase-js
-    if snake in names:
-        return snake
+def suggest_renamed(attr: str, names: list[str]) -> str | None:
+    """The v2 name for a v1 one, or the other language's spelling, else the closest name.
+
+    Serves both clients: ``names`` are snake case (supabase-py) or camel case (supabase-js).
+    """
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", attr).lower()
+    renamed = _RENAMED.get(snake)
+    for candidate in (renamed, snake, attr):
+        if candidate is None:
+            continue
+        camel = re.sub(r"_([a-z])", lambda match: match.group(1).upper(), candidate)
+        for spelling in (candidate, camel):
+            if spelling != attr and spelling in names:
+                return spelling
     return closest(attr, names)
 
 
