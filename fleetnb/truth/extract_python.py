@@ -43,6 +43,7 @@ _SUPABASE_CLIENTS = frozenset(
 # A query builder bound to a name (``query = supabase.table("posts")``): chain is (schema, table).
 _QUERY = "supabase:query"
 _TABLE_METHODS = frozenset({"table", "from_", "rpc"})
+_EMBEDDED_OPTIONS = frozenset({"foreign_table", "reference_table", "referenced_table"})
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -349,6 +350,8 @@ class _Visitor(ast.NodeVisitor):
             text if (text := _string(arg, self.strings)) is not None and HOLE not in text else None
             for arg in call.args
         )
+        if any(keyword.arg in _EMBEDDED_OPTIONS for keyword in call.keywords):
+            strings = ()  # .order("name", foreign_table="authors"): another table's column
         keys = next(
             (found for arg in call.args if (found := _nested(arg, self.strings)) is not None), None
         )

@@ -75,18 +75,32 @@ class DbSchema:
 
 
 def find_project_root(path: str | os.PathLike[str]) -> Path | None:
-    """The nearest directory at or above ``path`` holding ``supabase/`` or ``.git``."""
+    """The nearest directory at or above ``path`` holding a Supabase project or ``.git``.
+
+    A ``supabase/`` folder counts only with ``migrations``, ``schemas`` or ``config.toml``
+    in it: a Python package named supabase is not a project.
+    """
     start = Path(path).resolve()
     for directory in (start, *start.parents) if start.is_dir() else start.parents:
-        if (directory / "supabase").is_dir() or (directory / ".git").exists():
+        project = directory / "supabase"
+        if any((project / part).exists() for part in ("migrations", "schemas", "config.toml")):
+            return directory
+        if (directory / ".git").exists():
             return directory
     return None
 
 
 def migration_files(root: Path) -> list[Path]:
-    """``supabase/migrations/*.sql`` in the order the Supabase CLI applies them: by name."""
-    folder = root / "supabase" / "migrations"
-    return sorted(folder.glob("*.sql")) if folder.is_dir() else []
+    """``supabase/migrations/*.sql`` in the order the Supabase CLI applies them: by name.
+
+    Declarative schema files (``supabase/schemas/*.sql``) follow: they state the
+    schema the next migration will reach, so they win over the migrations so far.
+    """
+    found: list[Path] = []
+    for folder in ("migrations", "schemas"):
+        directory = root / "supabase" / folder
+        found.extend(sorted(directory.glob("*.sql")) if directory.is_dir() else [])
+    return found
 
 
 def load_db_schema(sources: Iterable[str | os.PathLike[str]]) -> DbSchema:

@@ -43,6 +43,8 @@ COLUMN_METHODS = frozenset(
     }
 )  # fmt: skip
 _WRITE_METHODS = frozenset({"insert", "update", "upsert", "match"})
+# supabase-js options naming an embedded table: the column belongs to it, not to this one.
+_EMBEDDED_OPTIONS = frozenset({"referencedTable", "foreignTable"})
 
 
 class SupabaseSurfaces:
@@ -179,6 +181,8 @@ class _Query:
             self._select(schema, relation, items, at)
         elif step.name == "select" and step.strings:
             self.report.calls_unresolved += 1  # a select string computed at run time
+        elif step.keys is not None and _EMBEDDED_OPTIONS & step.keys.keys.keys():
+            return
         elif step.name in COLUMN_METHODS and step.strings and step.strings[0] is not None:
             column = base_column(step.strings[0])
             if column is not None:

@@ -103,3 +103,22 @@ def test_project_root_is_found_from_a_nested_file(tmp_path: Path) -> None:
     (nested / "routes.py").write_text("")
     assert find_project_root(nested / "routes.py") == tmp_path
     assert find_project_root(nested) == tmp_path
+
+
+def test_declarative_schema_files_follow_the_migrations(tmp_path: Path) -> None:
+    (tmp_path / "supabase" / "migrations").mkdir(parents=True)
+    (tmp_path / "supabase" / "schemas").mkdir()
+    (tmp_path / "supabase" / "migrations" / "1_init.sql").write_text("create table t (a int);\n")
+    (tmp_path / "supabase" / "schemas" / "t.sql").write_text("create table t (a int, b text);\n")
+    schema = load_db_schema(migration_files(tmp_path))
+    table = schema.relation("public", "t")
+    assert table is not None
+    assert table.columns == ["a", "b"]
+
+
+def test_a_python_package_named_supabase_is_not_a_project(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    package = tmp_path / "src" / "supabase"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    assert find_project_root(package / "__init__.py") == tmp_path

@@ -273,3 +273,18 @@ def test_typescript_queries_use_the_same_schema(project: Path) -> None:
     report = check_paths([app])
     assert found(report) == [(3, "unknown_column", "title"), (3, "unknown_column", "slug")]
     assert report.findings[0].api == "supabase.from('posts')"
+
+
+def test_options_naming_an_embedded_table_leave_its_columns_alone(project: Path) -> None:
+    report = check(
+        project,
+        'supabase.table("posts").select("id, comments(content)")'
+        '.order("content", foreign_table="comments").execute()\n',
+    )
+    assert report.findings == []
+    app = project / "app.ts"
+    app.write_text(
+        "await supabase.from('posts').select('id, comments(content)')"
+        ".order('content', { referencedTable: 'comments' })\n"
+    )
+    assert check_paths([app]).findings == []
