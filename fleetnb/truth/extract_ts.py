@@ -12,12 +12,14 @@ the lines it skipped are kept in ``Calls.syntax_errors``.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 import tree_sitter
 
 from fleetnb.truth.calls import STRIPE_CLIENT, SUPABASE_JS_CLIENT, Calls, Unresolved
 from fleetnb.truth.routes import HOLE
 from fleetnb.truth.ts_http import HTTP_LIBRARIES, http_call
+from fleetnb.truth.ts_scopes import Scopes, parameter_names
 from fleetnb.truth.ts_sdk import QUERY, query_ref, stripe_call, supabase_chain
 from fleetnb.truth.ts_syntax import (
     Node,
@@ -41,6 +43,10 @@ _QUERY_TEXT = """
 (ERROR) @error
 (MISSING) @error
 (call_expression function: (member_expression object: (call_expression) @inner))
+[(function_declaration) (function_expression) (arrow_function) (method_definition)
+ (generator_function_declaration) (generator_function)] @scope
+(formal_parameters) @params
+(arrow_function parameter: (identifier) @params)
 """
 _TS_QUERY_TEXT = """
 (call_expression
@@ -54,6 +60,12 @@ _FACTORIES = {
     ("@supabase/supabase-js", ("createClient",)): SUPABASE_JS_CLIENT,
     ("@supabase/ssr", ("createBrowserClient",)): SUPABASE_JS_CLIENT,
     ("@supabase/ssr", ("createServerClient",)): SUPABASE_JS_CLIENT,
+}
+# Types whose annotation on a parameter makes it a client: (module, exported name).
+_CLIENT_TYPES = {
+    ("stripe", ()): STRIPE_CLIENT,
+    ("stripe", ("Stripe",)): STRIPE_CLIENT,
+    ("@supabase/supabase-js", ("SupabaseClient",)): SUPABASE_JS_CLIENT,
 }
 _MAX_CALL_DEPTH = 100
 _MODULES = frozenset({"stripe", "@supabase/supabase-js", "@supabase/ssr", *HTTP_LIBRARIES})
@@ -83,8 +95,7 @@ def extract_ts(source: str, grammar: str = "typescript") -> Calls:
 @dataclasses.dataclass(slots=True)
 class _Extractor:
     calls: Calls = dataclasses.field(default_factory=Calls)
-    names: dict[str, Ref] = dataclasses.field(default_factory=dict)
-    strings: dict[str, str] = dataclasses.field(default_factory=dict)
+    strings: Scopes = dataclasses.field(default_factory=Scopes)  # names and the strings they hold
     depth: int = 0
     made: dict[int, Ref | None] = dataclasses.field(default_factory=dict)  # by node id
     inner: set[int] = dataclasses.field(default_factory=set)  # calls a longer chain continues
@@ -104,7 +115,13 @@ class _Extractor:
     def run(self, root: Node, grammar: str) -> None:
         found, self.inner = _captures(root, grammar)
         for kind, node in found:
-            if kind == "error":
+            if self.strings.advance(node.start_byte):
+                self.made.clear()  # names bound in a closed function no longer apply
+            if kind == "scope":
+                self.strings.enter(node)
+            elif kind == "params":
+                self._parameters(node)
+            elif kind == "error":
                 self.calls.syntax_errors.append(position(node)[0])
             elif kind == "import":
                 self._import(node)
@@ -127,18 +144,17 @@ class _Extractor:
             return
         for part in clause.named_children:
             if part.type == "identifier":  # the default export
-                self._set(text(part), Ref(module) if module in _MODULES else None)
+                self._set(text(part), Ref(module) if module in _MODULES else None, outer=True)
             elif part.type == "namespace_import" and part.named_children:
-                self._set(
-                    text(part.named_children[-1]), Ref(module) if module in _MODULES else None
-                )
+                made = Ref(module) if module in _MODULES else None
+                self._set(text(part.named_children[-1]), made, outer=True)
             elif part.type == "named_imports":
                 for spec in part.named_children:
                     name = spec.child_by_field_name("name")
                     alias = spec.child_by_field_name("alias") or name
                     if name is not None and alias is not None:
                         made = Ref(module, (text(name),)) if module in _MODULES else None
-                        self._set(text(alias), made)
+                        self._set(text(alias), made, outer=True)
 
     def _bind(self, node: Node) -> None:
         if node.type == "variable_declarator":
@@ -151,37 +167,60 @@ class _Extractor:
         if target is None:
             return
         ref = self.value_ref(value) if value is not None else None
+        declared = node.type == "variable_declarator"
         if target.type == "object_pattern":
-            self._destructure(target, ref)
+            self._destructure(target, ref, declared=declared)
             return
         key = _target_key(target)
         if key is None:
             return
-        self._set(key, ref)
         found = string_value(value, self.strings) if value is not None else None
-        if found is not None and HOLE not in found:
-            self.strings[key] = found
+        constant = found if found is not None and HOLE not in found else None
+        if key.startswith("this."):
+            self._set(key, ref, constant, outer=True)  # other methods use it
+        else:
+            self._set(key, ref, constant, declared=declared)
 
-    def _destructure(self, pattern: Node, ref: Ref | None) -> None:
+    def _parameters(self, node: Node) -> None:
+        """A function's parameters shadow the file's names; ``(s: Stripe)`` is a client."""
+        for name, annotation in parameter_names(node):
+            self._set(name, self._annotated(annotation))
+
+    def _annotated(self, annotation: Node | None) -> Ref | None:
+        named = annotation.named_children if annotation is not None else []
+        made = self.ref(named[0]) if named else None
+        client = _CLIENT_TYPES.get((made.root, made.chain)) if made is not None else None
+        return Ref(client) if client is not None else None
+
+    def _destructure(self, pattern: Node, ref: Ref | None, *, declared: bool) -> None:
         """``const { customers } = stripe`` binds ``customers``; anything else is forgotten."""
         for part in pattern.named_children:
             if part.type == "shorthand_property_identifier_pattern":
                 name = text(part)
-                self._set(name, _extend(ref, name))
+                self._set(name, _extend(ref, name), declared=declared)
             elif part.type == "pair_pattern":
                 key, value = part.child_by_field_name("key"), part.child_by_field_name("value")
                 if value is not None and value.type == "identifier":
                     attr = (
                         text(key) if key is not None and key.type == "property_identifier" else None
                     )
-                    self._set(text(value), _extend(ref, attr) if attr else None)
+                    made = _extend(ref, attr) if attr else None
+                    self._set(text(value), made, declared=declared)
 
-    def _set(self, key: str, ref: Ref | None) -> None:
+    def _set(
+        self,
+        key: str,
+        ref: Ref | None,
+        constant: str | None = None,
+        *,
+        declared: bool = True,
+        outer: bool = False,
+    ) -> None:
         self.made.clear()  # what a call makes may depend on this name
-        self.names.pop(key, None)
-        self.strings.pop(key, None)
-        if ref is not None:
-            self.names[key] = ref
+        if declared:
+            self.strings.declare(key, ref, constant, outer=outer)
+        else:
+            self.strings.assign(key, ref, constant)
 
     def value_ref(self, value: Node | None) -> Ref | None:
         """What an expression's value is: a client made here, or a name's ref and attributes."""
@@ -213,7 +252,7 @@ class _Extractor:
         args = call_arguments(node)
         if function.type == "identifier" and text(function) == "require":
             module = string_value(args[0], {}) if args else None
-            return Ref(module) if module in _MODULES and "require" not in self.names else None
+            return Ref(module) if module in _MODULES and not self.strings.bound("require") else None
         self.depth += 1
         try:
             made = self.ref(function)
@@ -251,16 +290,19 @@ class _Extractor:
         attrs.reverse()
         if node is None:
             return None
-        if node.type == "this" and attrs and f"this.{attrs[0]}" in self.names:
-            base = self.names[f"this.{attrs[0]}"]
-            return dataclasses.replace(base, chain=(*base.chain, *attrs[1:]))
-        if node.type == "identifier":
+        if node.type == "this" and attrs:
+            base = self.strings.ref(f"this.{attrs[0]}")
+            return None if base is None else _extend(base, *attrs[1:])
+        if node.type in ("identifier", "type_identifier"):
             name = text(node)
-            if name in self.names:
-                base = self.names[name]
-                return dataclasses.replace(base, chain=(*base.chain, *attrs))
-            if name == "fetch" and not attrs:
+            if name == "fetch" and not attrs and not self.strings.bound(name):
                 return Ref("fetch")  # the global
+            base = self.strings.ref(name)
+            return None if base is None else _extend(base, *attrs)
+        if node.type == "nested_type_identifier":  # `S.Stripe` in an annotation
+            module, inner = node.child_by_field_name("module"), node.child_by_field_name("name")
+            base = self.ref(module) if module is not None and inner is not None else None
+            return None if base is None or inner is None else _extend(base, text(inner), *attrs)
         if node.type in ("call_expression", "new_expression"):
             made = self._made(node)
             if made is not None:
@@ -338,8 +380,8 @@ def _target_key(target: Node) -> str | None:
     return None
 
 
-def _extend(ref: Ref | None, attr: str) -> Ref | None:
-    return None if ref is None else dataclasses.replace(ref, chain=(*ref.chain, attr))
+def _extend(ref: Ref | None, *attrs: str) -> Ref | None:
+    return None if ref is None else dataclasses.replace(ref, chain=(*ref.chain, *attrs))
 
 
 def _package(module: str) -> str:
@@ -348,7 +390,7 @@ def _package(module: str) -> str:
     return "/".join(parts[:2]) if module.startswith("@") else parts[0]
 
 
-def _http_instance(made: Ref, args: list[Node], strings: dict[str, str]) -> Ref | None:
+def _http_instance(made: Ref, args: list[Node], strings: Mapping[str, str]) -> Ref | None:
     """``axios.create({baseURL})``, ``ky.create({prefixUrl})``, ``got.extend(...)``."""
     library = made.root.split(":")[0]
     if made.chain not in (("create",), ("extend",)):

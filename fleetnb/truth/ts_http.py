@@ -7,6 +7,7 @@ builds elsewhere makes the keys incomplete; a computed URL or verb is unresolved
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlsplit
 
 from fleetnb.truth.calls import Calls, HttpCall, Unresolved
@@ -35,7 +36,7 @@ _JSON_OPTIONS = frozenset({"json"})
 _FLAT_OPTIONS = frozenset({"form", "searchParams", "params"})
 
 
-def http_call(calls: Calls, node: Node, ref: Ref, strings: dict[str, str]) -> None:
+def http_call(calls: Calls, node: Node, ref: Ref, strings: Mapping[str, str]) -> None:
     """Record ``node``, a call through ``ref`` (``fetch``, ``axios.post``, an instance)."""
     library = ref.root.split(":")[0]
     method = ref.chain[-1] if ref.chain else ""
@@ -60,7 +61,7 @@ def http_call(calls: Calls, node: Node, ref: Ref, strings: dict[str, str]) -> No
 _Request = tuple[str, str, KeyTree]
 
 
-def _axios(args: list[Node], method: str, strings: dict[str, str]) -> _Request | None:
+def _axios(args: list[Node], method: str, strings: Mapping[str, str]) -> _Request | None:
     """``axios.post(url, data, config)``, ``axios(config)``, ``axios(url, config)``."""
     if method in _VERBS:
         has_body = method in _BODY_VERBS
@@ -93,7 +94,7 @@ def _arg(args: list[Node], index: int) -> Node | None:
     return args[index] if len(args) > index else None
 
 
-def _with_options(args: list[Node], method: str, strings: dict[str, str]) -> _Request | None:
+def _with_options(args: list[Node], method: str, strings: Mapping[str, str]) -> _Request | None:
     """``fetch(url, {method, body})``, ``ky.post(url, {json})``, ``got(url, {method, form})``."""
     url = string_value(args[0], strings) if args else None
     config = args[1] if len(args) > 1 else None
@@ -138,14 +139,14 @@ def _opaque(config: Node) -> bool:
     return any(child.type == "spread_element" for child in inner.named_children)
 
 
-def _verb(options: dict[str, Node], strings: dict[str, str]) -> str | None:
+def _verb(options: dict[str, Node], strings: Mapping[str, str]) -> str | None:
     if "method" not in options:
         return "get"
     found = string_value(options["method"], strings)
     return found.lower() if found is not None and HOLE not in found else None
 
 
-def _body(value: Node, strings: dict[str, str]) -> KeyTree:
+def _body(value: Node, strings: Mapping[str, str]) -> KeyTree:
     """``JSON.stringify({...})``, ``new URLSearchParams({...})``, an object or a form string."""
     value = _unwrap(value)
     if value.type in ("call_expression", "new_expression"):
@@ -172,7 +173,7 @@ def _form(encoded: str, line: int, column: int) -> KeyTree:
     return tree_from_flat({key: (line, column) for key, _ in parse_qsl(encoded, True)})
 
 
-def _flat(value: Node, strings: dict[str, str]) -> KeyTree:
+def _flat(value: Node, strings: Mapping[str, str]) -> KeyTree:
     value = _unwrap(value)
     if value.type == "new_expression":
         return _body(value, strings)  # new URLSearchParams({...})

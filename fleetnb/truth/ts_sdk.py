@@ -97,7 +97,9 @@ class Resolver(Protocol):
     """What the extractor knows about names, as the SDK readers need it."""
 
     calls: Calls
-    strings: dict[str, str]
+
+    @property
+    def strings(self) -> Mapping[str, str]: ...
 
     def value_ref(self, value: Node | None) -> Ref | None: ...
 
@@ -107,7 +109,7 @@ def snake(name: str) -> str:
     return "delete" if name == "del" else _CAMEL.sub("_", name).lower()
 
 
-def stripe_call(node: Node, ref: Ref, strings: dict[str, str]) -> ModuleCall | None:
+def stripe_call(node: Node, ref: Ref, strings: Mapping[str, str]) -> ModuleCall | None:
     """``stripe.paymentIntents.retrieve('pi_1', {...})`` as a StripeClient call."""
     names = ref.chain
     if names[0] in _NODE_ONLY:
@@ -184,7 +186,7 @@ def _links(node: Node) -> tuple[list[_Link], Node | None]:
     return links, current
 
 
-def _table_start(links: list[_Link], strings: dict[str, str]) -> tuple[int, str, str] | None:
+def _table_start(links: list[_Link], strings: Mapping[str, str]) -> tuple[int, str, str] | None:
     """Where the builder steps begin, the schema and the table (empty when computed)."""
     schema = ""
     for index, (name, call, _) in enumerate(links):
@@ -219,7 +221,7 @@ def _table_call(
     )
 
 
-def _step(link: _Link, chain: Node, strings: dict[str, str]) -> BuilderStep:
+def _step(link: _Link, chain: Node, strings: Mapping[str, str]) -> BuilderStep:
     name, call, prop = link
     line, column = position(prop if prop is not None else chain)
     if call is None:

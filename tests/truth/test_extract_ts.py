@@ -106,6 +106,41 @@ def test_aliases_destructuring_and_class_fields() -> None:
     assert [u.reason for u in calls.unresolved] == ["the call's target is computed"]
 
 
+def test_function_scopes_shadow_and_forget_names() -> None:
+    code = (
+        "import Stripe from 'stripe';\n"
+        "import type { SupabaseClient } from '@supabase/supabase-js';\n"
+        "const stripe = new Stripe(key);\n"
+        "const customers = stripe.customers;\n"
+        "const API = 'https://api.stripe.com';\n"
+        "function handler(customers: Customer[], { API }: Config) {\n"
+        "  customers.map((c) => c.id);\n"  # an array parameter, not the service
+        "  fetch(API + '/v1/x');\n"  # the parameter, not the constant
+        "  const stripe = makeFake();\n"
+        "  stripe.anything();\n"
+        "}\n"
+        "const each = (stripe) => stripe.charges.list();\n"
+        "customers.list();\n"
+        "stripe.refunds.list();\n"
+        "let lazy;\n"
+        "function init() { lazy = new Stripe(key); }\n"
+        "async function use(client: Stripe, db: SupabaseClient) {\n"
+        "  lazy.payouts.list();\n"
+        "  client.charges.capture('ch_1');\n"
+        "  await db.from('posts').select('id');\n"
+        "}\n"
+    )
+    calls = extract_ts(code)
+    assert [chain[1:] for chain, _ in _stripe(calls)] == [
+        ("customers", "list"),
+        ("refunds", "list"),
+        ("payouts", "list"),
+        ("charges", "capture"),
+    ]
+    assert _http(calls) == [("fetch", "get", f"{HOLE}/v1/x", {})]
+    assert [t.table for t in calls.table_calls] == ["posts"]
+
+
 def test_names_between_stripe_node_and_python() -> None:
     assert [snake(n) for n in ("paymentIntents", "del", "listPaymentMethods", "v2")] == [
         "payment_intents",
