@@ -355,6 +355,13 @@ class _Visitor(ast.NodeVisitor):
         keys = next(
             (found for arg in call.args if (found := _nested(arg, self.strings)) is not None), None
         )
+        conflict = _keyword(call, "on_conflict")
+        columns = _string(conflict, self.strings) if conflict is not None else None
+        if conflict is not None and columns and HOLE not in columns:
+            # upsert(..., on_conflict="slug"): columns of the same table, checked like its keys
+            where = KeyNode(conflict.lineno, conflict.col_offset + 1, None)
+            keys = keys if keys is not None else KeyTree(complete=False)  # rows in a variable
+            keys.keys.update((name.strip(), where) for name in columns.split(",") if name.strip())
         # The method's own name, not the chain's start: chains span many lines.
         line = call.func.end_lineno or call.lineno
         column = (call.func.end_col_offset or 0) - len(name) + 1

@@ -57,6 +57,8 @@ class DbSchema:
 
     relations: dict[tuple[str, str], Relation] = dataclasses.field(default_factory=dict)
     functions: set[tuple[str, str]] = dataclasses.field(default_factory=set)
+    # Named constraints: PostgREST embeds may name a foreign key instead of a table.
+    constraints: set[str] = dataclasses.field(default_factory=set)
     schemas: set[str] = dataclasses.field(default_factory=lambda: {DEFAULT_SCHEMA})
     complete: bool = True
     statements: int = 0
@@ -168,6 +170,7 @@ def _statements(text: str) -> Iterator[str]:
 def _apply_statement(schema: DbSchema, sql: str) -> bool:
     """Apply one statement; False when sqlglot could not read it (skipped, counted)."""
     schema.statements += 1
+    schema.constraints.update(_ident_text(name) for name in _CONSTRAINT.findall(sql))
     logger = logging.getLogger("sqlglot")
     level = logger.level
     logger.setLevel(logging.ERROR)  # sqlglot logs each fallback to a raw command
@@ -195,6 +198,7 @@ _FUNCTION = re.compile(
     re.IGNORECASE,
 )
 _LEADING_COMMENTS = re.compile(r"^(?:\s*(?:--[^\n]*|/\*.*?\*/))*\s*", re.DOTALL)
+_CONSTRAINT = re.compile(r'\bconstraint\s+("(?:[^"]|"")+"|[\w$]+)', re.IGNORECASE)
 _IDENT = re.compile(r'"(?:[^"]|"")+"|[\w$]+')
 _TABLE_CHANGE = re.compile(
     r"^\s*(?:create|alter)\s+(?:or\s+replace\s+)?(?:(?:temp|temporary|unlogged|materialized)\s+)?"

@@ -203,10 +203,18 @@ class _Query:
                 self._column(relation, item, at, "the select")
                 continue
             embedded = _embedded(schema, relation, item)
-            if embedded is None:
+            if embedded is not None:
+                self._select(schema, embedded, item.items, at)
+            elif _may_be_a_relationship(schema, relation, item.target):
                 self.report.calls_unresolved += 1  # a foreign key's name or column, not a table
             else:
-                self._select(schema, embedded, item.items, at)
+                self._finding(
+                    at,
+                    "unknown_table",
+                    f"no table or view `{relation.schema}.{item.target}` to embed in the select "
+                    f"on `{relation.schema}.{relation.name}` ({_described(schema)})",
+                    closest(item.target, schema.names_in(relation.schema)),
+                )
 
     def _column(self, relation: Relation, column: str, at: tuple[int, int], used: str) -> None:
         if relation.columns is None or column in relation.columns:
@@ -233,6 +241,25 @@ class _Query:
 def _embedded(schema: DbSchema, relation: Relation, embed: Embed) -> Relation | None:
     """The table an embed reads, looked up in the schema of the table it hangs from."""
     return schema.relation(relation.schema, embed.target)
+
+
+def _may_be_a_relationship(schema: DbSchema, relation: Relation, target: str) -> bool:
+    """Whether an embed target that is no table may still be valid PostgREST.
+
+    It may name a foreign-key column of the table (``author_id(name)``), a
+    constraint (``posts_author_id_fkey``), or a function taking the row (a computed
+    relationship); and an unread migration or unknown columns leave every one open.
+    """
+    return (
+        not schema.complete
+        or relation.columns is None
+        or target in relation.columns
+        or (relation.schema, target) in schema.functions
+        or target in schema.constraints
+        or "fkey" in target
+        or target.endswith("_fk")
+        or target.startswith("fk_")
+    )
 
 
 def _described(schema: DbSchema) -> str:

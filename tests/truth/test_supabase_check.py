@@ -49,7 +49,8 @@ def test_unknown_columns_in_select_filter_insert_and_order(project: Path) -> Non
         '.order("created", desc=True).execute()\n'
         'supabase.table("comments").insert({"post_id": 1, "contents": "hi"}).execute()\n'
         'supabase.table("profiles").update({"username": "a"}).match({"user_name": "b"}).execute()\n'
-        'supabase.table("posts").select("id").not_.eq("publishd", True).execute()\n',
+        'supabase.table("posts").select("id").not_.eq("publishd", True).execute()\n'
+        'supabase.table("posts").upsert({"slug": "a"}, on_conflict="id,slugg").execute()\n',
     )
     assert found(report) == [
         (3, "unknown_column", "title"),
@@ -58,8 +59,9 @@ def test_unknown_columns_in_select_filter_insert_and_order(project: Path) -> Non
         (4, "unknown_column", "content"),
         (5, "unknown_column", "username"),
         (6, "unknown_column", "published"),
+        (7, "unknown_column", "slug"),
     ]
-    assert report.calls_checked == 1 + 4  # create_client, then the four queries
+    assert report.calls_checked == 1 + 5  # create_client, then the five queries
 
 
 def test_column_findings_point_at_the_method_in_a_multiline_chain(project: Path) -> None:
@@ -106,6 +108,20 @@ def test_embed_through_a_foreign_key_name_is_unresolved(project: Path) -> None:
     report = check(project, 'supabase.table("posts").select("id, author_id(username, x)")\n')
     assert report.findings == []
     assert (report.calls_checked, report.calls_unresolved) == (1 + 1, 1)
+
+
+def test_embed_of_a_table_that_does_not_exist(project: Path) -> None:
+    report = check(
+        project,
+        'supabase.table("posts").select("id, categories(name), commets(content)").execute()\n'
+        'supabase.table("comments").select("id, comments_writer(username)").execute()\n'
+        'supabase.table("comments").select("id, profiles!comments_writer(username)").execute()\n'
+        'supabase.table("everything").select("id, whatever(x)").execute()\n',
+    )
+    assert found(report) == [(3, "unknown_table", None), (3, "unknown_table", "comments")]
+    assert "to embed in the select on `public.posts`" in report.findings[0].message
+    # the constraint named as a target, and an embed under a view whose columns are unknown
+    assert report.calls_unresolved == 2
 
 
 def test_renamed_column_and_dropped_table(project: Path) -> None:

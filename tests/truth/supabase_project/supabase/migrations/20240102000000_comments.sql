@@ -1,9 +1,10 @@
 create table public.comments (
   id bigint generated always as identity primary key,
   post_id bigint not null references public.posts (id) on delete cascade,
-  author_id uuid not null references public.profiles (id),
+  author_id uuid not null,
   content text not null,
-  created_at timestamptz not null default now()
+  created_at timestamptz not null default now(),
+  constraint comments_writer foreign key (author_id) references public.profiles (id)
 );
 
 -- Keep a count of comments on each post; the body holds semicolons of its own.
