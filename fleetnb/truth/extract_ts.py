@@ -85,7 +85,8 @@ def extract_javascript(source: str) -> Calls:
 
 def extract_ts(source: str, grammar: str = "typescript") -> Calls:
     """The API calls in ``source``; syntax errors are recovered from, never raised."""
-    tree = parser(grammar).parse(source.encode("utf-8"))
+    # Lone surrogates (from a lenient decode) pass through rather than fail the whole file.
+    tree = parser(grammar).parse(source.encode("utf-8", "surrogatepass"))
     extractor = _Extractor()
     extractor.seed(tree.root_node)
     extractor.run(tree.root_node, grammar)
@@ -274,9 +275,13 @@ class _Extractor:
             return _http_instance(made, args, self.strings)
         return None
 
-    def ref(self, node: Node | None) -> Ref | None:  # noqa: PLR0911 - one exit per kind of base
-        """A name followed by attributes: ``stripe.customers``, ``this.client.v2``."""
-        attrs: list[str] = []
+    def ref(self, node: Node | None) -> Ref | None:
+        """A name followed by attributes: ``stripe.customers``, ``this.client.v2``.
+
+        The base is resolved before the attributes are read: most calls in a file are
+        on names the extractor does not follow, and reading their text is the cost.
+        """
+        props: list[Node] = []
         node = strip(node)
         while node is not None and node.type == "member_expression":
             prop = node.child_by_field_name("property")
@@ -285,28 +290,31 @@ class _Extractor:
                 "private_property_identifier",
             ):
                 return None
-            attrs.append(text(prop))
+            props.append(prop)
             node = strip(node.child_by_field_name("object"))
-        attrs.reverse()
+        base = self._base(node, props)
+        if base is None:
+            return None
+        skip = 1 if node is not None and node.type == "this" else 0  # `this.x` is the name
+        return _extend(base, *(text(prop) for prop in reversed(props[: len(props) - skip])))
+
+    def _base(self, node: Node | None, props: list[Node]) -> Ref | None:  # noqa: PLR0911 - one exit per kind of base
+        """What the start of a member chain is; ``props`` are the attributes, last first."""
         if node is None:
             return None
-        if node.type == "this" and attrs:
-            base = self.strings.ref(f"this.{attrs[0]}")
-            return None if base is None else _extend(base, *attrs[1:])
+        if node.type == "this":
+            return self.strings.ref(f"this.{text(props[-1])}") if props else None
         if node.type in ("identifier", "type_identifier"):
             name = text(node)
-            if name == "fetch" and not attrs and not self.strings.bound(name):
+            if name == "fetch" and not props and not self.strings.bound(name):
                 return Ref("fetch")  # the global
-            base = self.strings.ref(name)
-            return None if base is None else _extend(base, *attrs)
+            return self.strings.ref(name)
         if node.type == "nested_type_identifier":  # `S.Stripe` in an annotation
             module, inner = node.child_by_field_name("module"), node.child_by_field_name("name")
-            base = self.ref(module) if module is not None and inner is not None else None
-            return None if base is None or inner is None else _extend(base, text(inner), *attrs)
+            made = self.ref(module) if module is not None else None
+            return None if made is None or inner is None else _extend(made, text(inner))
         if node.type in ("call_expression", "new_expression"):
-            made = self._made(node)
-            if made is not None:
-                return dataclasses.replace(made, chain=(*made.chain, *attrs))
+            return self._made(node)
         return None
 
     # -- calls ----------------------------------------------------------------------
