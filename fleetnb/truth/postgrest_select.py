@@ -11,9 +11,16 @@ from __future__ import annotations
 import dataclasses
 import re
 
-__all__ = ["Embed", "SelectItem", "base_column", "parse_select"]
+__all__ = ["Embed", "SelectItem", "base_column", "filter_columns", "parse_select"]
 
 _AGGREGATE = re.compile(r"^\s*([^()]+?)\.(?:count|sum|avg|min|max)\(\)\s*(?:::\s*\w+)?\s*$")
+_OPERATORS = frozenset(
+    {
+        "eq", "neq", "gt", "gte", "lt", "lte", "like", "ilike", "match", "imatch", "in", "is",
+        "isdistinct", "fts", "plfts", "phfts", "wfts", "cs", "cd", "ov", "sl", "sr", "nxr",
+        "nxl", "adj",
+    }
+)  # fmt: skip
 _NAME = re.compile(r'^(?:"[^"]+"|[^\s:!.()\-">,]+)$')
 
 
@@ -63,12 +70,42 @@ def base_column(text: str) -> str | None:
     return name[1:-1] if name.startswith('"') else name
 
 
+def filter_columns(text: str) -> list[str] | None:
+    """The columns an ``or`` filter names: ``"status.eq.done,and(a.gt.1,b.is.null)"``.
+
+    None when the text does not follow PostgREST's logic-tree grammar.
+    """
+    parts = _split(text)
+    if parts is None:
+        return None
+    columns: list[str] = []
+    for part in parts:
+        group = re.match(r"^(?:not\.)?(?:and|or)\((.*)\)$", part, re.DOTALL)
+        if group:
+            inner = filter_columns(group.group(1))
+            if inner is None:
+                return None
+            columns.extend(inner)
+            continue
+        head = re.match(r'^("[^"]+"|[^.]+)\.(?:not\.)?([a-z]+)(?:\(\w+\))?\.', part)
+        known = head is not None and head.group(2) in _OPERATORS
+        column = base_column(head.group(1)) if head and known else None
+        if column is None:
+            return None  # an embedded table's column (author.name) or not the grammar
+        columns.append(column)
+    return columns
+
+
 def _split(text: str) -> list[str] | None:
-    """Split on the commas outside parentheses; None when parentheses do not balance."""
+    """Split on the commas outside parentheses and quotes; None when they do not balance."""
     parts: list[str] = []
-    depth, start = 0, 0
+    depth, start, quoted = 0, 0, False
     for position, char in enumerate(text):
-        if char == "(":
+        if char == '"':
+            quoted = not quoted
+        elif quoted:
+            continue
+        elif char == "(":
             depth += 1
         elif char == ")":
             depth -= 1
@@ -77,7 +114,7 @@ def _split(text: str) -> list[str] | None:
         elif char == "," and depth == 0:
             parts.append(text[start:position])
             start = position + 1
-    if depth:
+    if depth or quoted:
         return None
     parts.append(text[start:])
     return [part.strip() for part in parts if part.strip()]

@@ -16,7 +16,13 @@ from pathlib import Path
 
 from fleetnb.truth.calls import BuilderStep, ModuleCall, TableCall
 from fleetnb.truth.findings import CheckReport, Finding, FindingKind, closest
-from fleetnb.truth.postgrest_select import Embed, SelectItem, base_column, parse_select
+from fleetnb.truth.postgrest_select import (
+    Embed,
+    SelectItem,
+    base_column,
+    filter_columns,
+    parse_select,
+)
 from fleetnb.truth.sql_schema import (
     DEFAULT_SCHEMA,
     DbSchema,
@@ -43,6 +49,7 @@ COLUMN_METHODS = frozenset(
     }
 )  # fmt: skip
 _WRITE_METHODS = frozenset({"insert", "update", "upsert", "match"})
+_LOGIC_METHODS = frozenset({"or_", "or"})  # a filter string: "status.eq.done,id.gt.3"
 # supabase-js options naming an embedded table: the column belongs to it, not to this one.
 _EMBEDDED_OPTIONS = frozenset({"referencedTable", "foreignTable"})
 
@@ -183,6 +190,12 @@ class _Query:
             self.report.calls_unresolved += 1  # a select string computed at run time
         elif step.keys is not None and _EMBEDDED_OPTIONS & step.keys.keys.keys():
             return
+        elif step.name in _LOGIC_METHODS and step.strings and step.strings[0] is not None:
+            named = filter_columns(step.strings[0])
+            if named is None:
+                self.report.calls_unresolved += 1
+            for name in named or ():
+                self._column(relation, name, at, f"`{step.name}`")
         elif step.name in COLUMN_METHODS and step.strings and step.strings[0] is not None:
             column = base_column(step.strings[0])
             if column is not None:

@@ -304,3 +304,16 @@ def test_options_naming_an_embedded_table_leave_its_columns_alone(project: Path)
         ".order('content', { referencedTable: 'comments' })\n"
     )
     assert check_paths([app]).findings == []
+
+
+def test_columns_in_or_filters(project: Path) -> None:
+    report = check(
+        project,
+        'supabase.table("posts").select("id")'
+        '.or_("publishd.eq.true,and(author.eq.x,slug.is.null)").execute()\n'
+        'supabase.table("posts").select("id")'
+        '.or_("published.eq.true,not.and(title.ilike.*a*,metadata->>lang.eq.en)").execute()\n'
+        'supabase.table("posts").select("id").or_("this is not a filter").execute()\n',
+    )
+    assert found(report) == [(3, "unknown_column", "published"), (3, "unknown_column", "author_id")]
+    assert report.calls_unresolved == 1
