@@ -108,12 +108,15 @@ def migration_files(root: Path) -> list[Path]:
 def load_db_schema(sources: Iterable[str | os.PathLike[str]]) -> DbSchema:
     """Apply ``sources`` in order: ``.sql`` migrations, folders of them, PostgREST JSON.
 
+    A folder is read as a project (its ``supabase/migrations``) when it is one.
+
     Unreadable inputs are recorded in ``problems``, never raised.
     """
     schema = DbSchema()
     for raw in sources:
         path = Path(raw)
-        files = sorted(path.glob("*.sql")) if path.is_dir() else [path]
+        # A folder of migrations, or a project folder holding supabase/migrations.
+        files = (migration_files(path) or sorted(path.glob("*.sql"))) if path.is_dir() else [path]
         for file in files:
             schema.sources.append(str(file))
             if file.suffix.lower() == ".json":

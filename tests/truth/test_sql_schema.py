@@ -122,3 +122,10 @@ def test_a_python_package_named_supabase_is_not_a_project(tmp_path: Path) -> Non
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("")
     assert find_project_root(package / "__init__.py") == tmp_path
+
+
+def test_a_project_folder_or_a_missing_file_as_sources(tmp_path: Path) -> None:
+    schema = load_db_schema([PROJECT, tmp_path / "missing.sql"])
+    assert schema.relation("public", "posts") is not None
+    (problem,) = schema.problems
+    assert "missing.sql: cannot be read" in problem
