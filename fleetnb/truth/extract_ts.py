@@ -12,7 +12,7 @@ the lines it skipped are kept in ``Calls.syntax_errors``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import tree_sitter
 
@@ -68,6 +68,7 @@ _CLIENT_TYPES = {
     ("@supabase/supabase-js", ("SupabaseClient",)): SUPABASE_JS_CLIENT,
 }
 _MAX_CALL_DEPTH = 100
+_WINDOW = 1 << 20  # bytes of source whose query captures are held at once
 _MODULES = frozenset({"stripe", "@supabase/supabase-js", "@supabase/ssr", *HTTP_LIBRARIES})
 
 
@@ -99,7 +100,6 @@ class _Extractor:
     strings: Scopes = dataclasses.field(default_factory=Scopes)  # names and the strings they hold
     depth: int = 0
     made: dict[int, Ref | None] = dataclasses.field(default_factory=dict)  # by node id
-    inner: set[int] = dataclasses.field(default_factory=set)  # calls a longer chain continues
 
     def seed(self, root: Node) -> None:
         """Bind top-level imports and clients first: functions above them use them."""
@@ -114,8 +114,7 @@ class _Extractor:
                         self._bind(declarator)
 
     def run(self, root: Node, grammar: str) -> None:
-        found, self.inner = _captures(root, grammar)
-        for kind, node in found:
+        for kind, node, inner in _captures(root, grammar):
             if self.strings.advance(node.start_byte):
                 self.made.clear()  # names bound in a closed function no longer apply
             if kind == "scope":
@@ -129,7 +128,7 @@ class _Extractor:
             elif kind == "bind":
                 self._bind(node)
             else:
-                self._call(node)
+                self._call(node, inner=inner)
 
     # -- bindings -------------------------------------------------------------------
 
@@ -319,8 +318,8 @@ class _Extractor:
 
     # -- calls ----------------------------------------------------------------------
 
-    def _call(self, node: Node) -> None:
-        if node.id not in self.inner and supabase_chain(self, node):
+    def _call(self, node: Node, *, inner: bool) -> None:
+        if not inner and supabase_chain(self, node):
             return
         function = node.child_by_field_name("function")
         ref = self.ref(function)
@@ -349,22 +348,30 @@ class _Extractor:
         return False
 
 
-def _captures(root: Node, grammar: str) -> tuple[list[tuple[str, Node]], set[int]]:
-    """The nodes the extractor reads, outermost first in source order, found in C by a query;
-    and the calls that a longer chain continues (``a.from('t')`` in ``a.from('t').select()``).
+def _captures(root: Node, grammar: str) -> Iterator[tuple[str, Node, bool]]:
+    """The nodes the extractor reads, outermost first in source order, found in C by a query,
+    each with whether a longer chain continues it (``a.from('t')`` in ``a.from('t').select()``).
 
     Walking every node from Python, or asking for a node's parent (which tree-sitter
-    finds by descending from the root), would cost more than the parse on a large file.
+    finds by descending from the root), would cost more than the parse on a large file;
+    reading the captures a window at a time keeps a large file's nodes out of memory.
+    A chain's calls all start where the chain does, so each window knows its own.
     """
-    captures = tree_sitter.QueryCursor(_query(grammar)).captures(root)
-    inner = {node.id for node in captures.pop("inner", [])}
-    found = [
-        (node.start_byte, -node.end_byte, kind, node)
-        for kind, nodes in captures.items()
-        for node in nodes
-    ]
-    found.sort(key=lambda item: (item[0], item[1]))
-    return [(kind, node) for _, _, kind, node in found], inner
+    cursor = tree_sitter.QueryCursor(_query(grammar))
+    for start in range(0, max(root.end_byte, 1), _WINDOW):
+        end = start + _WINDOW
+        cursor.set_byte_range(start, end)
+        captures = cursor.captures(root)
+        inner = {node.id for node in captures.pop("inner", [])}
+        found = [
+            (node.start_byte, -node.end_byte, kind, node)
+            for kind, nodes in captures.items()
+            for node in nodes
+            if start <= node.start_byte < end  # a node reaching in from before is read there
+        ]
+        found.sort(key=lambda item: (item[0], item[1]))
+        for _, _, kind, node in found:
+            yield kind, node, node.id in inner
 
 
 _QUERIES: dict[str, tree_sitter.Query] = {}
