@@ -46,7 +46,8 @@ diff                   action ("diff" | "merge" | "discard"), base, branch, diff
 truth_checked          trigger ("edit" | "turn" | "finish" | "manual"), base (the
                        commit changes are measured from, or None), files, errors,
                        warnings, calls_checked, calls_unresolved, findings (each a
-                       Finding's fields, the first 200), findings_omitted, problems
+                       Finding's fields, the first 200), findings_omitted, problems;
+                       or only skipped (why a run has no checks)
 =====================  ==========================================================
 """
 
@@ -420,7 +421,8 @@ def _on_budget_warning(status: AgentStatus, payload: Mapping[str, Any]) -> None:
 
 
 def _on_truth_checked(status: AgentStatus, payload: Mapping[str, Any]) -> None:
-    status.truth = payload
+    if "skipped" not in payload:  # a run whose checks could not start says so, and no more
+        status.truth = payload
 
 
 def _on_parse_error(status: AgentStatus, payload: Mapping[str, Any]) -> None:

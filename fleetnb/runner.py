@@ -22,7 +22,7 @@ import traceback
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fleetnb.approvals.policy import Policy
 from fleetnb.cost.budget import BudgetKeeper
@@ -32,7 +32,9 @@ from fleetnb.events import EventKind
 from fleetnb.harnesses import Decision, LaunchSpec, Outcome, get_harness
 from fleetnb.liveness import runner_identity
 from fleetnb.store import AgentRecord, EventStore
-from fleetnb.truth.agent_checks import AgentChecks
+
+if TYPE_CHECKING:
+    from fleetnb.truth.agent_checks import AgentChecks
 
 __all__ = ["AgentRunner", "main"]
 
@@ -100,6 +102,12 @@ class AgentRunner:
         """API truth checks of the agent's changes, measured from the commit checked
         out at launch (a resumed run answers for the whole of its work)."""
         if not self.record.config.get("check", True):
+            return None
+        try:
+            from fleetnb.truth.agent_checks import AgentChecks  # noqa: PLC0415
+        except Exception as exc:  # a broken checker install must never stop an agent
+            skipped = f"API checks are off for this run: {type(exc).__name__}: {exc}"
+            self.store.append(self.record.id, EventKind.TRUTH_CHECKED, {"skipped": skipped})
             return None
         base = self.record.config.get("check_base")
         return AgentChecks(

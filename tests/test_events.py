@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from fleetnb.events import Event, EventKind, State, Usage, fold
+from fleetnb.events import Event, EventKind, State, Usage, fold, truth_columns
 
 
 def _events(*items: tuple[str, dict[str, Any]], start: float = 100.0) -> list[Event]:
@@ -137,3 +137,23 @@ def test_the_current_runs_runner_and_request_times_are_folded() -> None:
     resumed = fold(events)
     assert resumed.runner is None  # the new run's runner has not started yet
     assert resumed.run_launched_ts == events[4].ts
+
+
+def test_the_latest_api_check_is_folded_even_after_the_end() -> None:
+    checked = {"trigger": "turn", "errors": 2, "warnings": 1, "findings": []}
+    events = _events(
+        (EventKind.LAUNCHED, {"task": "t"}),
+        (EventKind.TRUTH_CHECKED, {"skipped": "API checks are off for this run"}),
+        (EventKind.TRUTH_CHECKED, checked),
+        (EventKind.AGENT_FINISHED, {"status": "done"}),
+        (EventKind.TRUTH_CHECKED, {"trigger": "manual", "errors": 0, "warnings": 0}),
+    )
+    status = fold(events[:2])
+    assert (status.truth, truth_columns(status)) == (
+        None,
+        {"api_errors": None, "api_warnings": None},
+    )
+    assert truth_columns(fold(events[:3])) == {"api_errors": 2, "api_warnings": 1}
+    done = fold(events)
+    assert done.state is State.DONE  # a check after the end changes the column, not the state
+    assert truth_columns(done) == {"api_errors": 0, "api_warnings": 0}

@@ -226,6 +226,9 @@ class EntryBuilder:
     def _check(self, event: Event) -> None:
         """An API truth check of the agent's changed lines: what it found, one per line."""
         payload = event.payload
+        if "skipped" in payload:
+            self._add(event, "check", f"API check skipped: {payload['skipped']}", status="skipped")
+            return
         errors, warnings = int(payload.get("errors") or 0), int(payload.get("warnings") or 0)
         files = [str(f) for f in payload.get("files") or ()]
         findings = [f for f in payload.get("findings") or () if isinstance(f, Mapping)]

@@ -100,6 +100,8 @@ def _status(entry: Mapping[str, Any]) -> str:
     if kind == "outcome":
         return f"[{entry.get('status')}]"
     if kind == "check":
+        if entry.get("status") == "skipped":
+            return "[skipped]"
         return f"[{entry.get('errors')} errors, {entry.get('warnings')} warnings]"
     return ""
 
