@@ -84,6 +84,25 @@ _NODE_ONLY = frozenset(
         "createNodeCryptoProvider",
     }
 )
+# A last argument with any of these keys is request options, not params (stripe-node's
+# isOptionsHash).
+_OPTION_KEYS = frozenset(
+    {
+        "apiKey",
+        "idempotencyKey",
+        "stripeAccount",
+        "apiVersion",
+        "maxNetworkRetries",
+        "timeout",
+        "apiBase",
+        "host",
+        "authenticator",
+        "stripeContext",
+        "headers",
+        "additionalHeaders",
+        "streaming",
+    }
+)
 _TABLE_METHODS = frozenset({"from", "rpc"})
 # A capital after a lowercase letter or digit, or one that starts a word after an
 # acronym: threeDSecure is three_d_secure.
@@ -118,6 +137,9 @@ def stripe_call(node: Node, ref: Ref, strings: Mapping[str, str]) -> ModuleCall 
     if chain[0] not in ("v1", "v2"):
         chain = ("v1", *chain)
     args = call_arguments(node)
+    keys = [object_keys(arg, strings) for arg in args]
+    if keys and keys[-1] is not None and not _OPTION_KEYS.isdisjoint(keys[-1].keys):
+        keys.pop()  # request options ({ stripeAccount }), which stripe-node takes last
     line, column = position(node)
     return ModuleCall(
         STRIPE_CLIENT,
@@ -125,7 +147,7 @@ def stripe_call(node: Node, ref: Ref, strings: Mapping[str, str]) -> ModuleCall 
         line,
         column,
         KeyTree(),  # JavaScript has no keyword arguments: params come positionally
-        args=tuple(object_keys(arg, strings) for arg in args),
+        args=tuple(keys),
         spread=any(arg.type == "spread_element" for arg in args),
         shown=".".join(("stripe", *names)),
     )

@@ -86,10 +86,12 @@ def test_valid_stripe_node_calls_are_not_flagged() -> None:
         "stripe.webhooks.constructEvent(body, signature, secret);\n"
         "await stripe.customers.create(params);\n"
         "await stripe.customers.create({ ...base, email: 'x' });\n"
+        "await stripe.customers.list({ stripeAccount: 'acct_1' });\n"  # request options
+        "await stripe.refunds.create({ charge: 'ch_1' }, { idempotencyKey: 'k' });\n"
     )
     report = _ts(code)
     assert report.findings == []
-    assert (report.calls_checked, report.calls_unresolved) == (13, 0)  # constructEvent is a helper
+    assert (report.calls_checked, report.calls_unresolved) == (15, 0)  # constructEvent is a helper
 
 
 def test_stripe_node_names_the_python_client_spells_differently() -> None:
