@@ -17,7 +17,6 @@ from urllib.parse import parse_qsl, urlsplit
 from fleetnb.truth.calls import (
     STRIPE_CLIENT,
     SUPABASE_PY_CLIENT,
-    BuilderStep,
     Calls,
     HttpCall,
     ModuleCall,
@@ -26,6 +25,13 @@ from fleetnb.truth.calls import (
 )
 from fleetnb.truth.routes import HOLE
 from fleetnb.truth.shapes import KeyNode, KeyTree, tree_from_flat
+from fleetnb.truth.supabase_py import (
+    QUERY,
+    SUPABASE_CLIENTS,
+    builder_links,
+    builder_steps,
+    table_start,
+)
 
 __all__ = ["HTTP_MODULES", "extract_python"]
 
@@ -34,16 +40,6 @@ _HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "optio
 _HTTP_CLIENTS = frozenset(
     {"httpx.Client", "httpx.AsyncClient", "requests.Session", "requests.session"}
 )
-# What makes (or annotates) a supabase-py client: its methods are checked against the package.
-_SUPABASE_CLIENTS = frozenset(
-    f"{module}.{name}"
-    for module in ("supabase", "supabase.client", "supabase._sync.client", "supabase._async.client")
-    for name in ("Client", "AsyncClient", "SyncClient", "create_client", "acreate_client")
-) | {"supabase.create_async_client", "supabase.client.create_async_client"}
-# A query builder bound to a name (``query = supabase.table("posts")``): chain is (schema, table).
-_QUERY = "supabase:query"
-_TABLE_METHODS = frozenset({"table", "from_", "rpc"})
-_EMBEDDED_OPTIONS = frozenset({"foreign_table", "reference_table", "referenced_table"})
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -251,7 +247,7 @@ class _Visitor(ast.NodeVisitor):
             return _Ref(STRIPE_CLIENT)
         if class_name in _HTTP_CLIENTS:
             return _Ref(f"{class_name.split('.', maxsplit=1)[0]}:client", base_url=base_url)
-        if class_name in _SUPABASE_CLIENTS:
+        if class_name in SUPABASE_CLIENTS:
             return _Ref(SUPABASE_PY_CLIENT)
         return None
 
@@ -299,73 +295,32 @@ class _Visitor(ast.NodeVisitor):
         Only the arguments are visited afterwards, so the inner calls of the chain
         are not read again as calls of their own.
         """
-        links, base = _builder_links(node)
-        base_ref = self._ref(base) if base is not None else None
-        if base_ref is None or not links:
+        links, base = builder_links(node)
+        base_ref = self._ref(base) if links else None
+        if base_ref is None:
             return False
-        if base_ref.root == _QUERY:
-            schema, table = base_ref.chain
-            start = 0
+        if base_ref.root == QUERY:
+            (schema, table), start = base_ref.chain, 0
         elif base_ref.root == SUPABASE_PY_CLIENT and base_ref.chain in ((), ("postgrest",)):
-            found = self._table_start(links)
+            found = table_start(links, self._known)
             if found is None:
                 return False
             start, schema, table = found
         else:
             return False
-        steps = [self._step(name, call, node) for name, call in links[start:]]
-        if base_ref.root != _QUERY and links[start - 1][0] == "rpc":
-            steps.insert(0, self._step("rpc", links[start - 1][1], node))  # table is the function
-        self.calls.table_calls.append(
-            TableCall(table or None, node.lineno, node.col_offset + 1, tuple(steps), schema or None)
-        )
-        self.queries[id(node)] = _Ref(_QUERY, (schema, table))
+        steps = builder_steps(node, links, start, self._known, lambda n: _nested(n, self.strings))
+        line, column = node.lineno, node.col_offset + 1
+        self.calls.table_calls.append(TableCall(table or None, line, column, steps, schema or None))
+        self.queries[id(node)] = _Ref(QUERY, (schema, table))
         for _, call in links:
             for part in (*call.args, *call.keywords) if call is not None else ():
                 self.visit(part)
-        if base is not None:
-            self.visit(base)
+        self.visit(base)
         return True
 
-    def _table_start(self, links: list[tuple[str, ast.Call | None]]) -> tuple[int, str, str] | None:
-        """Where the builder steps begin, the schema and the table (empty when computed)."""
-        schema = ""
-        for position, (name, call) in enumerate(links):
-            text = _string(call.args[0], self.strings) if call is not None and call.args else None
-            known = text if text is not None and HOLE not in text else ""
-            if name == "schema" and call is not None:
-                if not known:
-                    return position + 1, "", ""  # a computed schema: the table cannot be checked
-                schema = known
-            elif name in _TABLE_METHODS:
-                return position + 1, schema if known else "", known
-            else:
-                return None
-        return None
-
-    def _step(self, name: str, call: ast.Call | None, chain: ast.Call) -> BuilderStep:
-        if call is None:
-            return BuilderStep(name, chain.lineno, chain.col_offset + 1)  # a property: ``.not_``
-        strings = tuple(
-            text if (text := _string(arg, self.strings)) is not None and HOLE not in text else None
-            for arg in call.args
-        )
-        if any(keyword.arg in _EMBEDDED_OPTIONS for keyword in call.keywords):
-            strings = ()  # .order("name", foreign_table="authors"): another table's column
-        keys = next(
-            (found for arg in call.args if (found := _nested(arg, self.strings)) is not None), None
-        )
-        conflict = _keyword(call, "on_conflict")
-        columns = _string(conflict, self.strings) if conflict is not None else None
-        if conflict is not None and columns and HOLE not in columns:
-            # upsert(..., on_conflict="slug"): columns of the same table, checked like its keys
-            where = KeyNode(conflict.lineno, conflict.col_offset + 1, None)
-            keys = keys if keys is not None else KeyTree(complete=False)  # rows in a variable
-            keys.keys.update((name.strip(), where) for name in columns.split(",") if name.strip())
-        # The method's own name, not the chain's start: chains span many lines.
-        line = call.func.end_lineno or call.lineno
-        column = (call.func.end_col_offset or 0) - len(name) + 1
-        return BuilderStep(name, line, column, strings, keys)
+    def _known(self, node: ast.expr) -> str | None:
+        text = _string(node, self.strings)
+        return text if text is not None and HOLE not in text else None
 
     def _is_dynamic(self, node: ast.expr) -> bool:
         """A target reached through ``getattr`` or a subscript from a known API name.
@@ -481,26 +436,6 @@ _PLATFORM_NAME = re.compile(
     r"(^|_)(win|windows|win32|nt|darwin|macos|osx|bsd|kqueue|linux|posix)(_|$)", re.IGNORECASE
 )
 _MISSING_ERRORS = frozenset({"AttributeError", "ImportError", "ModuleNotFoundError", "NameError"})
-
-
-def _builder_links(node: ast.Call) -> tuple[list[tuple[str, ast.Call | None]], ast.expr | None]:
-    """The method calls of a chain, innermost first, and the expression they start from.
-
-    ``.not_`` is a property between calls (``.not_.eq("a", 1)``): a step without a call.
-    """
-    links: list[tuple[str, ast.Call | None]] = []
-    current: ast.expr = node
-    while True:
-        if isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute):
-            links.append((current.func.attr, current))
-            current = current.func.value
-        elif isinstance(current, ast.Attribute) and current.attr == "not_" and links:
-            links.append(("not_", None))
-            current = current.value
-        else:
-            break
-    links.reverse()
-    return links, current
 
 
 def _catches_missing(handler: ast.ExceptHandler) -> bool:
