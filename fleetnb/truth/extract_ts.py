@@ -2,11 +2,10 @@
 
 The records are the Python extractor's (``fleetnb.truth.calls``), so every index
 and check serves both. Names are followed through imports, ``require``, aliases
-(``const customers = stripe.customers``), destructuring and ``this.x = ...``; a
-name is bound for the whole file from the point it is assigned, since agent-written
-modules rarely reuse a client's name for something else. tree-sitter recovers from
-syntax errors, so a broken file still yields the calls in its well-formed parts;
-the lines it skipped are kept in ``Calls.syntax_errors``.
+(``const customers = stripe.customers``), destructuring, ``this.x = ...`` and
+parameters typed as clients, scoped by function (``ts_scopes``). tree-sitter
+recovers from syntax errors, so a broken file still yields the calls in its
+well-formed parts; the lines it skipped are kept in ``Calls.syntax_errors``.
 """
 
 from __future__ import annotations
@@ -97,9 +96,14 @@ def extract_ts(source: str, grammar: str = "typescript") -> Calls:
 @dataclasses.dataclass(slots=True)
 class _Extractor:
     calls: Calls = dataclasses.field(default_factory=Calls)
-    strings: Scopes = dataclasses.field(default_factory=Scopes)  # names and the strings they hold
+    scopes: Scopes = dataclasses.field(default_factory=Scopes)
     depth: int = 0
     made: dict[int, Ref | None] = dataclasses.field(default_factory=dict)  # by node id
+
+    @property
+    def strings(self) -> Scopes:
+        """The string constants in scope, for reading URLs and names."""
+        return self.scopes
 
     def seed(self, root: Node) -> None:
         """Bind top-level imports and clients first: functions above them use them."""
@@ -115,10 +119,10 @@ class _Extractor:
 
     def run(self, root: Node, grammar: str) -> None:
         for kind, node, inner in _captures(root, grammar):
-            if self.strings.advance(node.start_byte):
+            if self.scopes.advance(node.start_byte):
                 self.made.clear()  # names bound in a closed function no longer apply
             if kind == "scope":
-                self.strings.enter(node)
+                self.scopes.enter(node)
             elif kind == "params":
                 self._parameters(node)
             elif kind == "error":
@@ -218,9 +222,9 @@ class _Extractor:
     ) -> None:
         self.made.clear()  # what a call makes may depend on this name
         if declared:
-            self.strings.declare(key, ref, constant, outer=outer)
+            self.scopes.declare(key, ref, constant, outer=outer)
         else:
-            self.strings.assign(key, ref, constant)
+            self.scopes.assign(key, ref, constant)
 
     def value_ref(self, value: Node | None) -> Ref | None:
         """What an expression's value is: a client made here, or a name's ref and attributes."""
@@ -252,7 +256,7 @@ class _Extractor:
         args = call_arguments(node)
         if function.type == "identifier" and text(function) == "require":
             module = string_value(args[0], {}) if args else None
-            return Ref(module) if module in _MODULES and not self.strings.bound("require") else None
+            return Ref(module) if module in _MODULES and not self.scopes.bound("require") else None
         self.depth += 1
         try:
             made = self.ref(function)
@@ -302,12 +306,12 @@ class _Extractor:
         if node is None:
             return None
         if node.type == "this":
-            return self.strings.ref(f"this.{text(props[-1])}") if props else None
+            return self.scopes.ref(f"this.{text(props[-1])}") if props else None
         if node.type in ("identifier", "type_identifier"):
             name = text(node)
-            if name == "fetch" and not props and not self.strings.bound(name):
+            if name == "fetch" and not props and not self.scopes.bound(name):
                 return Ref("fetch")  # the global
-            return self.strings.ref(name)
+            return self.scopes.ref(name)
         if node.type == "nested_type_identifier":  # `S.Stripe` in an annotation
             module, inner = node.child_by_field_name("module"), node.child_by_field_name("name")
             made = self.ref(module) if module is not None else None
