@@ -61,20 +61,24 @@ class SupabaseSurfaces:
     ``supabase/`` or ``.git``) contributes its ``supabase/migrations``; ``given``
     files (migrations, folders of them, PostgREST JSON) are applied after them.
     Problems reading them are reported once, with the first file that needs them.
+    A schema is read again when its files change: an agent adds a migration, then
+    the code that uses its table, under the same long-lived checker.
     """
 
     def __init__(self, given: Sequence[str | os.PathLike[str]] = ()) -> None:
         self.given = [Path(source) for source in given]
-        self._schemas: dict[Path | None, DbSchema | None] = {}
+        self._schemas: dict[Path | None, tuple[_Stamp, DbSchema | None]] = {}
 
     def schema(self, path: str | None) -> tuple[DbSchema | None, list[str]]:
         """The schema for code at ``path``, and the problems met building it (first time only)."""
         root = find_project_root(path) if path is not None else None
-        if root in self._schemas:
-            return self._schemas[root], []
         sources = [*(migration_files(root) if root is not None else []), *self.given]
+        stamp = _stamp(sources)
+        cached = self._schemas.get(root)
+        if cached is not None and cached[0] == stamp:
+            return cached[1], []
         schema = load_db_schema(sources) if sources else None
-        self._schemas[root] = schema
+        self._schemas[root] = (stamp, schema)
         return schema, list(schema.problems) if schema is not None else []
 
     def check_tables(self, calls: Sequence[TableCall], path: str | None) -> CheckReport:
@@ -105,6 +109,22 @@ class SupabaseSurfaces:
         if scope is None:
             return CheckReport(calls_unresolved=1)
         return check_js_client_call(load_declarations(scope), call, path)
+
+
+_Stamp = tuple[tuple[str, int, int], ...]
+
+
+def _stamp(sources: Sequence[Path]) -> _Stamp:
+    """Each source's name, modification time and size: what tells that it changed."""
+    stamps: list[tuple[str, int, int]] = []
+    for source in sources:
+        try:
+            info = source.stat()
+        except OSError:
+            stamps.append((str(source), -1, -1))
+            continue
+        stamps.append((str(source), info.st_mtime_ns, info.st_size))
+    return tuple(stamps)
 
 
 def check_table_calls(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from fleetnb.truth import CheckReport, check_paths, check_source
+from fleetnb.truth import Checker, CheckReport, check_paths, check_source
 
 PROJECT = Path(__file__).parent / "supabase_project"
 POSTGREST = Path(__file__).parent / "specs" / "postgrest.json"
@@ -317,3 +317,14 @@ def test_columns_in_or_filters(project: Path) -> None:
     )
     assert found(report) == [(3, "unknown_column", "published"), (3, "unknown_column", "author_id")]
     assert report.calls_unresolved == 1
+
+
+def test_a_new_migration_is_read_by_the_same_checker(project: Path) -> None:
+    app = project / "tags.py"
+    app.write_text(HEAD + 'supabase.table("tags").select("id, label").execute()\n')
+    checker = Checker()
+    assert found(checker.check_paths([app])) == [(3, "unknown_table", None)]
+    (project / "supabase" / "migrations" / "20240105000000_tags.sql").write_text(
+        "create table public.tags (id bigint primary key, label text not null);\n"
+    )
+    assert checker.check_paths([app]).findings == []
