@@ -62,9 +62,23 @@ def find_declarations(path: str | os.PathLike[str]) -> Path | None:
     return None
 
 
-@lru_cache(maxsize=8)
 def load_declarations(scope: Path) -> DeclIndex:
-    """Every class and interface declared under ``scope`` (``node_modules/@supabase``)."""
+    """Every class and interface declared under ``scope`` (``node_modules/@supabase``).
+
+    Kept while the packages' ``package.json`` files stay as they are: an install
+    during a run brings the new declarations in.
+    """
+    stamps: list[int] = []
+    for manifest in sorted(scope.glob("*/package.json")):
+        try:
+            stamps.append(manifest.stat().st_mtime_ns)
+        except OSError:
+            stamps.append(-1)
+    return _load(scope, tuple(stamps))
+
+
+@lru_cache(maxsize=8)
+def _load(scope: Path, _stamps: tuple[int, ...]) -> DeclIndex:
     index = DeclIndex()
     for file in _declaration_files(scope):
         try:
