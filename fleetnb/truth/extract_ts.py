@@ -50,6 +50,10 @@ _QUERY_TEXT = """
 _TS_QUERY_TEXT = """
 (call_expression
   function: (member_expression object: (non_null_expression (call_expression) @inner)))
+(public_field_definition) @field
+"""
+_JS_QUERY_TEXT = """
+(field_definition) @field
 """
 # Client factories: (module, exported name) -> what calling it makes.
 _FACTORIES = {
@@ -125,6 +129,8 @@ class _Extractor:
                 self.scopes.enter(node)
             elif kind == "params":
                 self._parameters(node)
+            elif kind == "field":
+                self._field(node)
             elif kind == "error":
                 self.calls.syntax_errors.append(position(node)[0])
             elif kind == "import":
@@ -187,8 +193,23 @@ class _Extractor:
 
     def _parameters(self, node: Node) -> None:
         """A function's parameters shadow the file's names; ``(s: Stripe)`` is a client."""
-        for name, annotation in parameter_names(node):
-            self._set(name, self._annotated(annotation))
+        for name, annotation, is_property in parameter_names(node):
+            made = self._annotated(annotation)
+            self._set(name, made)
+            if is_property:
+                self._set(f"this.{name}", made, outer=True)
+
+    def _field(self, node: Node) -> None:
+        """``private stripe = new Stripe(key)`` in a class body is ``this.stripe``."""
+        name = node.child_by_field_name("name") or node.child_by_field_name("property")
+        if name is None:
+            return
+        made = self.value_ref(node.child_by_field_name("value"))
+        self._set(
+            f"this.{text(name)}",
+            made or self._annotated(node.child_by_field_name("type")),
+            outer=True,
+        )
 
     def _annotated(self, annotation: Node | None) -> Ref | None:
         named = annotation.named_children if annotation is not None else []
@@ -383,8 +404,9 @@ _QUERIES: dict[str, tree_sitter.Query] = {}
 
 def _query(grammar: str) -> tree_sitter.Query:
     if grammar not in _QUERIES:
-        typed = _TS_QUERY_TEXT if grammar != "javascript" else ""  # `x!` is TypeScript's
-        _QUERIES[grammar] = tree_sitter.Query(language(grammar), _QUERY_TEXT + typed)
+        # Each grammar names its own nodes: `x!` is TypeScript's, class fields differ.
+        own = _JS_QUERY_TEXT if grammar == "javascript" else _TS_QUERY_TEXT
+        _QUERIES[grammar] = tree_sitter.Query(language(grammar), _QUERY_TEXT + own)
     return _QUERIES[grammar]
 
 

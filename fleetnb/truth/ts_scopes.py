@@ -98,8 +98,9 @@ class Scopes(Mapping[str, str]):
         return sum(1 for _ in self)
 
 
-def parameter_names(parameters: Node) -> Iterator[tuple[str, Node | None]]:
-    """The names a parameter list binds, each with its type annotation when it has one.
+def parameter_names(parameters: Node) -> Iterator[tuple[str, Node | None, bool]]:
+    """The names a parameter list binds, each with its type annotation when it has one,
+    and whether it is also a property (``constructor(private stripe: Stripe)``).
 
     Default values and types are not walked: their identifiers are uses, not bindings.
     """
@@ -109,11 +110,12 @@ def parameter_names(parameters: Node) -> Iterator[tuple[str, Node | None]]:
         node = stack.pop()
         seen += 1
         if node.type in ("identifier", "shorthand_property_identifier_pattern"):
-            yield text(node), None
+            yield text(node), None, False
         elif node.type in ("required_parameter", "optional_parameter"):
             pattern = node.child_by_field_name("pattern")
             if pattern is not None and pattern.type == "identifier":
-                yield text(pattern), node.child_by_field_name("type")
+                modifier = any(c.type == "accessibility_modifier" for c in node.named_children)
+                yield text(pattern), node.child_by_field_name("type"), modifier
             elif pattern is not None:
                 stack.append(pattern)
         elif node.type in ("assignment_pattern", "pair_pattern"):

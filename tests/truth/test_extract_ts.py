@@ -90,6 +90,11 @@ def test_aliases_destructuring_and_class_fields() -> None:
         "  constructor() { this.client = new Stripe(key); }\n"
         "  charge() { return this.client.charges.capture('ch_1'); }\n"
         "}\n"
+        "class Payments {\n"
+        "  private stripe = new Stripe(key);\n"
+        "  constructor(private readonly other: Stripe) {}\n"
+        "  pay() { this.stripe.payouts.list(); return this.other.topups.list(); }\n"
+        "}\n"
         "customers.update('cus_1', { name: 'n' });\n"
         "paymentIntents.confirm('pi_1');\n"
         "stripe.webhooks.constructEvent(body, signature, secret);\n"
@@ -99,6 +104,8 @@ def test_aliases_destructuring_and_class_fields() -> None:
     calls = extract_ts(code)
     assert [chain for chain, _ in _stripe(calls)] == [
         ("v1", "charges", "capture"),
+        ("v1", "payouts", "list"),
+        ("v1", "topups", "list"),
         ("v1", "customers", "update"),
         ("v1", "payment_intents", "confirm"),
         ("v1", "customers", "list"),
