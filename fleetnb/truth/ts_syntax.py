@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import threading
 from collections.abc import Mapping
 from functools import cache
 
@@ -40,6 +41,7 @@ __all__ = [
 
 Node = tree_sitter.Node
 GRAMMARS = ("typescript", "tsx", "javascript")
+_PARSERS = threading.local()
 _MAX_DEPTH = 64  # literal nesting followed; deeper values are unknown, never an error
 _MAX_TERMS = 2000  # parts of one concatenation followed
 # Type-only wrappers around an expression: `x!`, `x as T`, `(x)`, `x satisfies T`.
@@ -70,10 +72,16 @@ def language(grammar: str) -> tree_sitter.Language:
     return tree_sitter.Language(found)
 
 
-@cache
 def parser(grammar: str) -> tree_sitter.Parser:
-    """One parser per grammar, built on first use and reused for every file."""
-    return tree_sitter.Parser(language(grammar))
+    """One parser per grammar and thread, built on first use and reused for every file.
+
+    A parser holds the state of the parse it is running, so threads (checks run
+    after each agent's edits) do not share one; languages and queries are immutable.
+    """
+    parsers: dict[str, tree_sitter.Parser] = _PARSERS.__dict__.setdefault("by_grammar", {})
+    if grammar not in parsers:
+        parsers[grammar] = tree_sitter.Parser(language(grammar))
+    return parsers[grammar]
 
 
 def text(node: Node) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from fleetnb.truth.calls import (
@@ -17,6 +19,7 @@ from fleetnb.truth.extract_ts import extract_javascript, extract_ts, extract_tsx
 from fleetnb.truth.routes import HOLE
 from fleetnb.truth.shapes import KeyTree
 from fleetnb.truth.ts_sdk import camel, snake
+from fleetnb.truth.ts_syntax import parser
 
 STRIPE_TS = "import Stripe from 'stripe';\nconst stripe = new Stripe(process.env.STRIPE_KEY!);\n"
 SUPABASE_TS = (
@@ -375,3 +378,23 @@ def test_module_call_records_are_the_shared_type() -> None:
     assert isinstance(call, ModuleCall)
     (http,) = extract_ts("fetch('/x');\n").http_calls
     assert isinstance(http, HttpCall)
+
+
+def test_each_thread_parses_with_its_own_parser() -> None:
+    """A parser holds its running parse; checks after agents' edits run in threads."""
+    parsers: dict[int, object] = {}
+    counts: dict[int, int] = {}
+    code = "fetch('https://x.test/a', { method: 'POST', body: JSON.stringify({ a: 1 }) });\n" * 2000
+
+    def work(index: int) -> None:
+        parsers[index] = parser("javascript")
+        counts[index] = len(extract_javascript(code).http_calls)
+
+    threads = [threading.Thread(target=work, args=(index,)) for index in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert counts == {0: 2000, 1: 2000, 2: 2000}
+    assert len({id(p) for p in [*parsers.values(), parser("javascript")]}) == 4
+    assert parser("javascript") is parser("javascript")
