@@ -23,6 +23,8 @@ import sqlglot
 from sqlglot import TokenType, exp
 from sqlglot.errors import ParseError, TokenError
 
+from fleetnb.truth.sql_arguments import text_params, tree_params
+
 __all__ = [
     "DEFAULT_SCHEMA",
     "DbSchema",
@@ -57,6 +59,8 @@ class DbSchema:
 
     relations: dict[tuple[str, str], Relation] = dataclasses.field(default_factory=dict)
     functions: set[tuple[str, str]] = dataclasses.field(default_factory=set)
+    # Each function's argument names (overloads merged); None when they cannot be told.
+    params: dict[tuple[str, str], frozenset[str] | None] = dataclasses.field(default_factory=dict)
     # Named constraints: PostgREST embeds may name a foreign key instead of a table.
     constraints: set[str] = dataclasses.field(default_factory=set)
     schemas: set[str] = dataclasses.field(default_factory=lambda: {DEFAULT_SCHEMA})
@@ -74,6 +78,14 @@ class DbSchema:
 
     def functions_in(self, schema: str) -> list[str]:
         return [name for (where, name) in self.functions if where == schema]
+
+    def add_function(self, key: tuple[str, str], params: frozenset[str] | None) -> None:
+        """Another definition of ``key`` is an overload: either's arguments are accepted."""
+        if key in self.functions:
+            known = self.params.get(key)
+            params = None if known is None or params is None else known | params
+        self.functions.add(key)
+        self.params[key] = params
 
 
 def find_project_root(path: str | os.PathLike[str]) -> Path | None:
@@ -223,7 +235,7 @@ def _skipped(schema: DbSchema, sql: str) -> None:
     sql = _LEADING_COMMENTS.sub("", sql)
     function = _FUNCTION.match(sql)
     if function:
-        schema.functions.add(_split_name(function.group(1)))
+        schema.add_function(_split_name(function.group(1)), text_params(sql[function.end() :]))
         return
     change = _TABLE_CHANGE.match(sql)
     if change is None:
@@ -270,7 +282,7 @@ def _create(schema: DbSchema, tree: exp.Create) -> None:
         schema.schemas.add(_ident(db if db is not None else target.this))
     elif kind == "FUNCTION" and isinstance(target, exp.UserDefinedFunction):
         if isinstance(target.this, exp.Table):
-            schema.functions.add(_table_key(target.this))
+            schema.add_function(_table_key(target.this), tree_params(target.expressions))
     elif kind in ("TABLE", "VIEW"):
         _create_relation(schema, tree, "table" if kind == "TABLE" else "view")
 
@@ -389,6 +401,7 @@ def _drop(schema: DbSchema, tree: exp.Drop) -> None:
             schema.relations.pop(key, None)
         elif kind == "FUNCTION":
             schema.functions.discard(key)
+            schema.params.pop(key, None)
         elif kind == "SCHEMA":
             schema.schemas.discard(key[1])
 
@@ -422,6 +435,18 @@ def _apply_postgrest(schema: DbSchema, file: Path) -> None:
         properties = definition.get("properties") if isinstance(definition, dict) else None
         columns = list(properties) if isinstance(properties, dict) else None
         schema.relations[(DEFAULT_SCHEMA, name)] = Relation(DEFAULT_SCHEMA, name, "table", columns)
-    for path in document.get("paths") or {}:
+    for path, item in (document.get("paths") or {}).items():
         if isinstance(path, str) and path.startswith("/rpc/"):
-            schema.functions.add((DEFAULT_SCHEMA, path.removeprefix("/rpc/")))
+            schema.add_function((DEFAULT_SCHEMA, path.removeprefix("/rpc/")), _body_params(item))
+
+
+def _body_params(item: Any) -> frozenset[str] | None:
+    """The argument names of ``POST /rpc/fn``: its body schema's properties."""
+    post = item.get("post") if isinstance(item, dict) else None
+    if not isinstance(post, dict):
+        return None
+    for parameter in post.get("parameters") or []:
+        body = parameter.get("schema") if isinstance(parameter, dict) else None
+        if isinstance(body, dict) and isinstance(body.get("properties"), dict):
+            return frozenset(body["properties"])
+    return None

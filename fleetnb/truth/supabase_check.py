@@ -183,6 +183,7 @@ class _Query:
     def _rpc(self, schema: DbSchema, where: str, name: str) -> None:
         if (where, name) in schema.functions or not schema.complete:
             self._resolved((where, name) in schema.functions)
+            self._rpc_arguments(schema.params.get((where, name)), f"{where}.{name}")
             return
         self.report.calls_checked += 1
         self._finding(
@@ -191,6 +192,27 @@ class _Query:
             f"no function `{where}.{name}` for rpc in the project's schema ({_described(schema)})",
             closest(name, schema.functions_in(where)),
         )
+
+    def _rpc_arguments(self, accepted: frozenset[str] | None, function: str) -> None:
+        """PostgREST finds the function by its argument names: an unknown one is a 404."""
+        passed = self.call.steps[0].keys
+        if accepted is None or passed is None:
+            return
+        for key, node in passed.keys.items():
+            if key not in accepted:
+                self.report.findings.append(
+                    Finding(
+                        self.path,
+                        node.line,
+                        node.column,
+                        self.api,
+                        "unknown_param",
+                        "error",
+                        f"function `{function}` has no argument `{key}` "
+                        f"(it takes {', '.join(sorted(accepted)) or 'none'})",
+                        closest(key, accepted),
+                    )
+                )
 
     def _resolved(self, ok: bool) -> None:
         if ok:

@@ -129,3 +129,26 @@ def test_a_project_folder_or_a_missing_file_as_sources(tmp_path: Path) -> None:
     assert schema.relation("public", "posts") is not None
     (problem,) = schema.problems
     assert "missing.sql: cannot be read" in problem
+
+
+def test_function_arguments(tmp_path: Path) -> None:
+    (tmp_path / "1.sql").write_text(
+        "create function f(a int, b text default null) returns int language sql as 'select a';\n"
+        "create function f(c int) returns int language sql as $$ select c $$;\n"
+        "create function g(int) returns int language sql as $$ select 1 $$;\n"
+        "create function h(payload jsonb) returns void language plpgsql as $$ begin end; $$;\n"
+        'create function k(in "Who" text, out n int) language plpgsql\n'
+        "as $$ begin n := 1; end; $$;\n"
+    )
+    schema = load_db_schema([tmp_path])
+    assert schema.params == {
+        ("public", "f"): frozenset({"a", "b", "c"}),  # overloads: either's names go
+        ("public", "g"): None,  # unnamed: not callable by name
+        ("public", "h"): None,  # a lone json argument takes the whole body
+        ("public", "k"): frozenset({"Who", "n"}),
+    }
+    project = load_db_schema(migration_files(PROJECT))
+    assert project.params[("public", "search_posts")] == frozenset({"query"})
+    assert load_db_schema([POSTGREST]).params == {
+        ("public", "place_order"): frozenset({"product_id", "quantity"})
+    }

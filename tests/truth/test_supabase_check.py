@@ -148,13 +148,19 @@ def test_schema_switch(project: Path) -> None:
     assert report.calls_unresolved == 1  # analytics is not defined in the migrations
 
 
-def test_rpc_functions(project: Path) -> None:
+def test_rpc_functions_and_their_arguments(project: Path) -> None:
     report = check(
         project,
         'supabase.rpc("search_post", {"query": "x"}).execute()\n'
-        'supabase.rpc("search_posts", {"query": "x"}).execute()\n',
+        'supabase.rpc("search_posts", {"query": "x"}).execute()\n'
+        'supabase.rpc("search_posts", {"q": "x"}).execute()\n'
+        'supabase.rpc("bump_comment_count").execute()\n',
     )
-    assert found(report) == [(3, "unknown_method", "search_posts")]
+    assert found(report) == [
+        (3, "unknown_method", "search_posts"),
+        (5, "unknown_param", "query"),
+    ]
+    assert "takes query" in report.findings[1].message
 
 
 def test_computed_names_are_unresolved(project: Path) -> None:
@@ -211,12 +217,14 @@ def test_postgrest_document_as_the_schema(tmp_path: Path) -> None:
     app.write_text(
         HEAD + 'supabase.table("orders").select("id, total").execute()\n'
         'supabase.rpc("place_ordr", {}).execute()\n'
+        'supabase.rpc("place_order", {"product_id": 1, "quantiy": 2}).execute()\n'
         'supabase.table("profiles").select("website").execute()\n'
     )
     report = check_paths([app], supabase_schema=[POSTGREST])
     assert found(report) == [
         (3, "unknown_column", "total_cents"),
         (4, "unknown_method", "place_order"),
+        (5, "unknown_param", "quantity"),
     ]
 
 
