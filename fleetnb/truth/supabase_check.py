@@ -57,8 +57,8 @@ _EMBEDDED_OPTIONS = frozenset({"referencedTable", "foreignTable"})
 class SupabaseSurfaces:
     """The schemas of the projects a check visits, and the supabase-py client's index.
 
-    Each checked file's project (the nearest directory above it holding
-    ``supabase/`` or ``.git``) contributes its ``supabase/migrations``; ``given``
+    Each checked file's project (the nearest directory above it holding a Supabase
+    project or ``.git``) contributes its ``supabase/migrations``; ``given``
     files (migrations, folders of them, PostgREST JSON) are applied after them.
     Problems reading them are reported once, with the first file that needs them.
     A schema is read again when its files change: an agent adds a migration, then
@@ -200,18 +200,12 @@ class _Query:
             return
         for key, node in passed.keys.items():
             if key not in accepted:
-                self.report.findings.append(
-                    Finding(
-                        self.path,
-                        node.line,
-                        node.column,
-                        self.api,
-                        "unknown_param",
-                        "error",
-                        f"function `{function}` has no argument `{key}` "
-                        f"(it takes {', '.join(sorted(accepted)) or 'none'})",
-                        closest(key, accepted),
-                    )
+                self._finding(
+                    (node.line, node.column),
+                    "unknown_param",
+                    f"function `{function}` has no argument `{key}` "
+                    f"(it takes {', '.join(sorted(accepted)) or 'none'})",
+                    closest(key, accepted),
                 )
 
     def _resolved(self, ok: bool) -> None:
