@@ -121,13 +121,11 @@ def load_db_schema(sources: Iterable[str | os.PathLike[str]]) -> DbSchema:
     """Apply ``sources`` in order: ``.sql`` migrations, folders of them, PostgREST JSON.
 
     A folder is read as a project (its ``supabase/migrations``) when it is one.
-
     Unreadable inputs are recorded in ``problems``, never raised.
     """
     schema = DbSchema()
     for raw in sources:
         path = Path(raw)
-        # A folder of migrations, or a project folder holding supabase/migrations.
         files = (migration_files(path) or sorted(path.glob("*.sql"))) if path.is_dir() else [path]
         for file in files:
             schema.sources.append(str(file))
@@ -162,9 +160,10 @@ def _apply_migration(schema: DbSchema, file: Path) -> None:
         return
     read = sum(_apply_statement(schema, chunk) for chunk in chunks)
     if chunks and not read:
+        schema.complete = False  # whatever it meant to create is unknown
         schema.problems.append(
-            f"{file}: none of its {len(chunks)} statement(s) could be read as Postgres SQL; "
-            "check that it is a SQL migration"
+            f"{file}: none of its {len(chunks)} statement(s) could be read as Postgres SQL, "
+            "so unknown tables are not reported; check that it is a SQL migration"
         )
 
 
