@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 __all__ = ["trail_html", "trail_text"]
@@ -89,21 +89,26 @@ def _entry_line(entry: Mapping[str, Any]) -> str:
 
 
 def _status(entry: Mapping[str, Any]) -> str:
-    kind = entry.get("kind")
+    kind = str(entry.get("kind"))
     if kind in ("command", "tool", "file_change"):
         code = entry.get("exit_code")
         return f"[{entry.get('status')}{'' if code is None else f' exit {code}'}]"
-    if kind == "approval":
-        return f"[{entry.get('decision')} by {entry.get('by')}]"
-    if kind == "annotation" and entry.get("tag"):
-        return f"[{entry.get('tag')}]"
-    if kind == "outcome":
-        return f"[{entry.get('status')}]"
-    if kind == "check":
-        if entry.get("status") == "skipped":
-            return "[skipped]"
-        return f"[{entry.get('errors')} errors, {entry.get('warnings')} warnings]"
-    return ""
+    show = _STATUS_OF.get(kind)
+    return show(entry) if show is not None else ""
+
+
+def _check_status(entry: Mapping[str, Any]) -> str:
+    if entry.get("status") == "skipped":
+        return "[skipped]"
+    return f"[{entry.get('errors')} errors, {entry.get('warnings')} warnings]"
+
+
+_STATUS_OF: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "approval": lambda e: f"[{e.get('decision')} by {e.get('by')}]",
+    "annotation": lambda e: f"[{e.get('tag')}]" if e.get("tag") else "",
+    "outcome": lambda e: f"[{e.get('status')}]",
+    "check": _check_status,
+}
 
 
 def _entry_html(entry: Mapping[str, Any]) -> str:
