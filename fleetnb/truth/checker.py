@@ -33,11 +33,12 @@ from fleetnb.truth.stripe_index import (
     IndexBuildError,
     StripeIndex,
     StripeMethod,
+    StripeService,
     load_stripe_index,
     stripe_version,
 )
 from fleetnb.truth.supabase_check import SupabaseSurfaces
-from fleetnb.truth.ts_sdk import camel, stripe_node_chain
+from fleetnb.truth.ts_stripe import camel, node_misspelling, node_names, stripe_node_chain
 
 __all__ = ["EXTRACTORS", "SUFFIXES", "Checker", "check_paths", "check_source"]
 
@@ -266,6 +267,8 @@ class _File:
                 return
             if call.shown is not None:  # stripe-node, mapped onto the Python SDK's names
                 call = stripe_node_chain(index, call)
+                if self._node_name(index, call):
+                    return
             self._resolved(self._stripe(index, call))
         elif call.root == SUPABASE_JS_CLIENT:
             self._absorb(self.checker.supabase.check_js_client(call, self.path))
@@ -276,6 +279,24 @@ class _File:
             for problem in package.problems:
                 self._note(problem)
             self._resolved(_PackageWalk(self, package, call).run())
+
+    def _node_name(self, index: StripeIndex, call: ModuleCall) -> bool:
+        """A name stripe-node spells otherwise (``delete`` for ``del``): reported even where
+        the Python SDK has it."""
+        found = node_misspelling(index, call)
+        if found is None:
+            return False
+        at, suggestion = found
+        parts = (call.shown or "").split(".")
+        self._finding(
+            (call.line, call.column),
+            call.api,
+            "unknown_method",
+            f"`{'.'.join(parts[: at + 1])}` has no method or attribute `{parts[at + 1]}`",
+            suggestion=suggestion,
+        )
+        self._resolved(True)
+        return True
 
     def _stripe(self, index: StripeIndex, call: ModuleCall) -> bool:
         key = "client" if call.root == STRIPE_CLIENT else call.root
@@ -294,7 +315,7 @@ class _File:
                 return True
             if attr in service.methods or attr in service.others:
                 return position == len(chain) - 1  # a property or helper; deeper is unknown
-            where, name, suggestion = _spelling(call, key, position, closest(attr, service.names()))
+            where, name, suggestion = _spelling(call, key, position, index, service)
             self._finding(
                 (call.line, call.column),
                 call.api,
@@ -433,13 +454,15 @@ def _at(call: ModuleCall | HttpCall) -> tuple[int, int]:
 
 
 def _spelling(
-    call: ModuleCall, key: str, position: int, suggestion: str | None
+    call: ModuleCall, key: str, position: int, index: StripeIndex, service: StripeService
 ) -> tuple[str, str, str | None]:
     """The service, the missing name and the suggestion, as the call's own SDK spells them."""
+    attr = call.chain[position]
     if call.shown is None:
-        return ("client" if key == "client" else key), call.chain[position], suggestion
+        return ("client" if key == "client" else key), attr, closest(attr, service.names())
     parts = call.shown.split(".")
     cut = max(1, min(len(parts) - 1, len(parts) - (len(call.chain) - position)))
+    suggestion = closest(attr, node_names(index, service))
     return ".".join(parts[:cut]), parts[cut], camel(suggestion) if suggestion else None
 
 

@@ -19,7 +19,8 @@ from fleetnb.truth.calls import STRIPE_CLIENT, SUPABASE_JS_CLIENT, Calls, Unreso
 from fleetnb.truth.routes import HOLE
 from fleetnb.truth.ts_http import HTTP_LIBRARIES, http_call
 from fleetnb.truth.ts_scopes import Scopes, parameter_names
-from fleetnb.truth.ts_sdk import QUERY, query_ref, stripe_call, supabase_chain
+from fleetnb.truth.ts_stripe import stripe_call
+from fleetnb.truth.ts_supabase import QUERY, query_ref, supabase_chain
 from fleetnb.truth.ts_syntax import (
     Node,
     Ref,

@@ -112,6 +112,29 @@ def test_stripe_node_names_the_python_client_spells_differently() -> None:
     assert report.calls_checked == 6
 
 
+def test_names_stripe_node_spells_otherwise_are_flagged() -> None:
+    """The Python names exist, but stripe-node has none of these spellings."""
+    code = STRIPE + (
+        "await stripe.customers.delete('cus_1');\n"
+        "await stripe.payment_intents.create({ amount: 1, currency: 'usd' });\n"
+        "await stripe.customers.createTaxIds('cus_1', { type: 'eu_vat', value: 'x' });\n"
+        "await stripe.customers.listPaymentMethod('cus_1');\n"
+        "await stripe.checkout.sessions.lineItems('cs_1');\n"
+    )
+    report = _ts(code)
+    assert [(f.line, f.kind, f.message.split("`")[-2], f.suggestion) for f in report.findings] == [
+        (3, "unknown_method", "delete", "del"),
+        (4, "unknown_method", "payment_intents", "paymentIntents"),
+        (5, "unknown_method", "createTaxIds", "createTaxId"),  # plural only to list
+        (6, "unknown_method", "listPaymentMethod", "listPaymentMethods"),
+        (7, "unknown_method", "lineItems", "listLineItems"),
+    ]
+    assert report.findings[4].message == (
+        "`stripe.checkout.sessions` has no method or attribute `lineItems`"
+    )
+    assert report.calls_checked == 5
+
+
 def test_fetch_and_axios_to_stripe() -> None:
     code = (
         "import axios from 'axios';\n"

@@ -18,7 +18,7 @@ from fleetnb.truth.calls import (
 from fleetnb.truth.extract_ts import extract_javascript, extract_ts, extract_tsx
 from fleetnb.truth.routes import HOLE
 from fleetnb.truth.shapes import KeyTree
-from fleetnb.truth.ts_sdk import camel, snake
+from fleetnb.truth.ts_stripe import camel, snake
 from fleetnb.truth.ts_syntax import parser
 
 STRIPE_TS = "import Stripe from 'stripe';\nconst stripe = new Stripe(process.env.STRIPE_KEY!);\n"

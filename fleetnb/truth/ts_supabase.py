@@ -1,21 +1,17 @@
-"""stripe-node and supabase-js calls in TypeScript, as the records the checks read.
+"""supabase-js calls in TypeScript and JavaScript, as the records the checks read.
 
-stripe-node spells the Python StripeClient's services in camelCase without the
-``v1`` level (``stripe.paymentIntents.create`` is ``client.v1.payment_intents.create``),
-so its calls are mapped onto the Python index and keep their own spelling in
-``ModuleCall.shown`` for findings. supabase-js query chains become ``TableCall``
-records like supabase-py's; its other calls keep their JavaScript names.
+Query chains (``supabase.from('posts').select('id').eq('a', x)``, ``supabase.rpc``)
+become ``TableCall`` records like supabase-py's; the client's other calls
+(``auth``, ``storage``, ``functions``) become ``ModuleCall`` records that keep their
+JavaScript names.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import re
 from collections.abc import Mapping
 from typing import Protocol
 
 from fleetnb.truth.calls import (
-    STRIPE_CLIENT,
     SUPABASE_JS_CLIENT,
     BuilderStep,
     Calls,
@@ -24,7 +20,6 @@ from fleetnb.truth.calls import (
 )
 from fleetnb.truth.routes import HOLE
 from fleetnb.truth.shapes import KeyTree
-from fleetnb.truth.stripe_index import StripeIndex
 from fleetnb.truth.ts_syntax import (
     Node,
     Ref,
@@ -37,78 +32,12 @@ from fleetnb.truth.ts_syntax import (
     text,
 )
 
-__all__ = [
-    "QUERY",
-    "Resolver",
-    "camel",
-    "query_ref",
-    "snake",
-    "stripe_call",
-    "stripe_node_chain",
-    "supabase_chain",
-]
+__all__ = ["QUERY", "Resolver", "query_ref", "supabase_chain"]
 
 # A supabase-js query builder bound to a name (``let q = supabase.from('t')``):
 # its chain is (schema, table), empty strings when computed.
 QUERY = "@supabase/supabase-js:query"
-# stripe-node members with no StripeClient counterpart: helpers, not API methods.
-_NODE_ONLY = frozenset(
-    {
-        "webhooks",
-        "errors",
-        "on",
-        "off",
-        "once",
-        "rawRequest",
-        "StripeResource",
-        "getApiField",
-        "getConstant",
-        "getClientUserAgent",
-        "getClientUserAgentSeeded",
-        "getMaxNetworkRetries",
-        "getTelemetryEnabled",
-        "setApiKey",
-        "setAppInfo",
-        "setHost",
-        "setPort",
-        "setProtocol",
-        "setTimeout",
-        "setHttpAgent",
-        "setMaxNetworkRetries",
-        "setTelemetryEnabled",
-        "parseThinEvent",
-        "parseEventNotification",
-        "createFetchHttpClient",
-        "createNodeHttpClient",
-        "createSubtleCryptoProvider",
-        "createNodeCryptoProvider",
-    }
-)
-# A last argument with any of these keys is request options, not params (stripe-node's
-# isOptionsHash).
-_OPTION_KEYS = frozenset(
-    {
-        "apiKey",
-        "idempotencyKey",
-        "stripeAccount",
-        "apiVersion",
-        "maxNetworkRetries",
-        "timeout",
-        "apiBase",
-        "host",
-        "authenticator",
-        "stripeContext",
-        "headers",
-        "additionalHeaders",
-        "streaming",
-    }
-)
 _TABLE_METHODS = frozenset({"from", "rpc"})
-# A capital after a lowercase letter or digit, or one that starts a word after an
-# acronym: threeDSecure is three_d_secure.
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-# stripe-node nouns whose Python sub-service has another name.
-_NODE_NOUNS = {"preview_line_items": "preview_lines"}
 _LINK_LIMIT = 10_000  # a chain longer than this is generated code, not a query
 
 
@@ -121,36 +50,6 @@ class Resolver(Protocol):
     def strings(self) -> Mapping[str, str]: ...
 
     def value_ref(self, value: Node | None) -> Ref | None: ...
-
-
-def snake(name: str) -> str:
-    """stripe-node's name for a service or method, as the Python SDK spells it."""
-    return "delete" if name == "del" else _CAMEL.sub("_", name).lower()
-
-
-def stripe_call(node: Node, ref: Ref, strings: Mapping[str, str]) -> ModuleCall | None:
-    """``stripe.paymentIntents.retrieve('pi_1', {...})`` as a StripeClient call."""
-    names = ref.chain
-    if names[0] in _NODE_ONLY:
-        return None
-    chain = tuple(snake(name) for name in names)
-    if chain[0] not in ("v1", "v2"):
-        chain = ("v1", *chain)
-    args = call_arguments(node)
-    keys = [object_keys(arg, strings) for arg in args]
-    if keys and keys[-1] is not None and not _OPTION_KEYS.isdisjoint(keys[-1].keys):
-        keys.pop()  # request options ({ stripeAccount }), which stripe-node takes last
-    line, column = position(node)
-    return ModuleCall(
-        STRIPE_CLIENT,
-        chain,
-        line,
-        column,
-        KeyTree(),  # JavaScript has no keyword arguments: params come positionally
-        args=tuple(keys),
-        spread=any(arg.type == "spread_element" for arg in args),
-        shown=".".join(("stripe", *names)),
-    )
 
 
 # One link of a chain: the attribute, its call (None for a plain property) and its name node.
@@ -286,58 +185,3 @@ def _module_call(resolver: Resolver, node: Node, links: list[_Link]) -> None:
             shown=".".join(("supabase", *names[: end + 1])),
         )
     )
-
-
-def camel(name: str) -> str:
-    """A Python SDK name as stripe-node spells it: ``list_payment_methods``, ``listPaymentMethods``.
-
-    The inverse of ``snake``, for suggestions drawn from the Python index.
-    """
-    if name == "delete":
-        return "del"
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def stripe_node_chain(index: StripeIndex, call: ModuleCall) -> ModuleCall:
-    """stripe-node flattens sub-resources into verbs: ``customers.createTaxId(id, {...})``
-    is the Python ``customers.tax_ids.create(id, {...})``; other calls are returned as they are.
-
-    Services the Python client keeps beside ``v1`` rather than in it (``oauth``) lose the ``v1``.
-    """
-    client, v1 = index.services.get("client"), index.services.get("client.v1")
-    if client and v1 and call.chain[0] == "v1" and len(call.chain) > 1:
-        first = call.chain[1]
-        if first not in v1.children and first in client.children:
-            call = dataclasses.replace(call, chain=call.chain[1:])
-    key = "client"
-    for attr in call.chain[:-1]:
-        service = index.services.get(key)
-        if service is None or attr not in service.children:
-            return call
-        key = service.children[attr]
-    service = index.services.get(key)
-    last = call.chain[-1]
-    if service is None or last in service.names() or "_" not in last:
-        return call
-    verb, _, noun = last.partition("_")
-    for child in _sub_resources(noun, service.children):
-        target = index.services.get(service.children[child])
-        if target is not None and verb in target.methods:
-            return dataclasses.replace(call, chain=(*call.chain[:-1], child, verb))
-    return call
-
-
-def _sub_resources(noun: str, children: Mapping[str, str]) -> list[str]:
-    """Children a stripe-node noun may name.
-
-    ``tax_id`` is ``tax_ids``; ``source`` is ``payment_sources``.
-    """
-    forms = [noun, noun + "s", noun + "es", noun[:-1] + "ies" if noun.endswith("y") else noun]
-    forms.append(_NODE_NOUNS.get(noun, noun))
-    exact = [form for form in forms if form in children]
-    # ``sources.listSourceTransactions`` is ``sources.transactions.list``.
-    tails = [form.split("_", 1)[1] for form in forms if "_" in form]
-    tail = [form for form in tails if form in children]
-    suffixed = [c for c in sorted(children) if any(c.endswith("_" + form) for form in forms)]
-    return exact + tail + suffixed
