@@ -24,6 +24,18 @@ def require_binary(name: str) -> str:
     return found
 
 
+@pytest.fixture(scope="session", autouse=True)
+def truth_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One API-check cache for the run (the Stripe index is built once), never the
+    user's own; and no registry lookups leave the machine: tests that ask a
+    registry ask a fake one."""
+    path = tmp_path_factory.mktemp("truth-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FLEETNB_CACHE_DIR", str(path))
+        patch.setenv("FLEETNB_OFFLINE", "1")
+        yield path
+
+
 @pytest.fixture
 def gemini_cli() -> str:
     """The pinned ``gemini`` CLI (scripts/install-test-deps installs it)."""

@@ -128,5 +128,8 @@ class Calls:
     unresolved: list[Unresolved] = dataclasses.field(default_factory=list)
     imports: set[str] = dataclasses.field(default_factory=set)  # top-level names
     modules: set[str] = dataclasses.field(default_factory=set)  # every dotted module imported
+    # Where each top-level package is first imported, (line, column); imports the code
+    # expects may fail (``try: import x`` / ``except ImportError``) are left out.
+    import_sites: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict)
     # Lines of the parts a parser skipped to recover (tree-sitter reads on past errors).
     syntax_errors: list[int] = dataclasses.field(default_factory=list)

@@ -24,8 +24,10 @@ from fleetnb.truth.calls import (
 from fleetnb.truth.extract_python import HTTP_MODULES, extract_python
 from fleetnb.truth.extract_ts import extract_javascript, extract_tsx, extract_typescript
 from fleetnb.truth.findings import CheckReport, Finding, FindingKind, Severity, closest
+from fleetnb.truth.imports_check import unknown_imports
 from fleetnb.truth.openapi import SpecError, load_openapi
 from fleetnb.truth.package_index import PackageIndex, index_package, indexable
+from fleetnb.truth.registry import Registry
 from fleetnb.truth.routes import HOLE, HttpSurface
 from fleetnb.truth.shapes import KeyTree, ShapeTable, check_keys
 from fleetnb.truth.sources import read_source, walk
@@ -105,6 +107,7 @@ class Checker:
                 self.problems.append(str(exc))
         self.surfaces.extend(self.specs)
         self._stripe: StripeIndex | bool | None = False
+        self.registry = Registry()
         self._packages: dict[tuple[str, tuple[str, ...]], PackageIndex] = {}
 
     @property
@@ -143,7 +146,7 @@ class Checker:
                 f"{path or '<source>'}:{calls.syntax_errors[0]}: {len(calls.syntax_errors)} "
                 f"syntax error(s) in {lang}; only the calls in the parts that parse were checked"
             )
-        _File(self, calls, path, report).check()
+        _File(self, calls, path, report, lang).check()
         return report
 
     def check_paths(self, paths: Iterable[str | os.PathLike[str]]) -> CheckReport:
@@ -191,6 +194,7 @@ class _File:
     calls: Calls
     path: str | None
     report: CheckReport
+    lang: str
 
     def check(self) -> None:
         self.report.calls_unresolved += len(self.calls.unresolved)
@@ -201,6 +205,8 @@ class _File:
         self._absorb(self.checker.supabase.check_tables(self.calls.table_calls, self.path))
         for http in self.calls.http_calls:
             self._http(http)
+        registry = self.checker.registry
+        self.report.findings.extend(unknown_imports(self.calls, self.lang, self.path, registry))
         self.report.findings.sort(key=lambda f: (f.path or "", f.line, f.column))
 
     def _finding(

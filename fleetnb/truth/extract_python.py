@@ -160,6 +160,7 @@ class _Visitor(ast.NodeVisitor):
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
+            self._import_site(alias.name, node)
             self.calls.imports.add(alias.name.split(".")[0])
             self.calls.modules.add(alias.name)
             if alias.asname:
@@ -171,11 +172,17 @@ class _Visitor(ast.NodeVisitor):
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         if node.level or not node.module:
             return  # relative imports are the project's own code
+        self._import_site(node.module, node)
         self.calls.imports.add(node.module.split(".")[0])
         self.calls.modules.add(node.module)
         for alias in node.names:
             if alias.name != "*":
                 self.names[alias.asname or alias.name] = _Ref(node.module, (alias.name,))
+
+    def _import_site(self, module: str, node: ast.Import | ast.ImportFrom) -> None:
+        if not self.guards:  # a guarded import is optional: its absence is expected
+            top = module.split(".", maxsplit=1)[0]
+            self.calls.import_sites.setdefault(top, (node.lineno, node.col_offset + 1))
 
     def visit_Assign(self, node: ast.Assign) -> None:
         self.visit(node.value)

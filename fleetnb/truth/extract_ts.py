@@ -149,6 +149,7 @@ class _Extractor:
         if module is None or module.startswith("."):
             return  # the project's own modules
         self.calls.imports.add(_package(module))
+        self.calls.import_sites.setdefault(module, position(node))
         self.calls.modules.add(module)
         clause = next((c for c in node.named_children if c.type == "import_clause"), None)
         if clause is None:

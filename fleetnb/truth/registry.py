@@ -3,7 +3,8 @@
 An import of a package that is neither installed nor published is a classic
 invention (``import stripe_helpers``, ``from 'supabase-auth-utils'``). The
 registries answer: PyPI's JSON API and the npm registry, over httpx with a short
-timeout. Answers are cached on disk (a published package for a month, a missing
+timeout (``FLEETNB_PYPI_URL`` and ``FLEETNB_NPM_URL`` name a mirror). Answers are
+cached on disk, per registry (a published package for a month, a missing
 one for a day: it may be published tomorrow). Offline, or with
 ``FLEETNB_OFFLINE=1``, the answer is "unknown", never an error: a check must
 not fail, or flag anything, because the network is down.
@@ -25,7 +26,7 @@ from typing import Literal
 
 import httpx
 
-from fleetnb.truth.cache import read_json, write_json
+from fleetnb.truth.cache import cache_key, read_json, write_json
 
 __all__ = ["DEFAULT_NPM_URL", "DEFAULT_PYPI_URL", "Ecosystem", "Registry", "npm_package_name"]
 
@@ -67,7 +68,8 @@ class Registry:
         return False if all(answer is False for answer in answers) else None
 
     def _published(self, ecosystem: Ecosystem, name: str) -> bool | None:
-        cache_name = f"registry-{ecosystem}.json"
+        # Per registry: a private mirror's answers are not the public one's.
+        cache_name = f"registry-{ecosystem}-{cache_key(_base(ecosystem))}.json"
         with self._lock:
             cached = read_json(cache_name) or {}
         entry = cached.get(name)
@@ -122,12 +124,16 @@ def _candidates(ecosystem: Ecosystem, name: str) -> Iterable[str]:
     return [name, f"python-{name}", f"py{name}"]
 
 
+def _base(ecosystem: Ecosystem) -> str:
+    if ecosystem == "npm":
+        return (os.environ.get("FLEETNB_NPM_URL") or DEFAULT_NPM_URL).rstrip("/")
+    return (os.environ.get("FLEETNB_PYPI_URL") or DEFAULT_PYPI_URL).rstrip("/")
+
+
 def _url(ecosystem: Ecosystem, name: str) -> str:
     if ecosystem == "npm":
-        base = os.environ.get("FLEETNB_NPM_URL") or DEFAULT_NPM_URL
-        return f"{base.rstrip('/')}/{name.replace('/', '%2F')}"
-    base = os.environ.get("FLEETNB_PYPI_URL") or DEFAULT_PYPI_URL
-    return f"{base.rstrip('/')}/{name}/json"
+        return f"{_base(ecosystem)}/{name.replace('/', '%2F')}"
+    return f"{_base(ecosystem)}/{name}/json"
 
 
 _NODE_BUILTINS = frozenset(

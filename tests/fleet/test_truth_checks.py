@@ -4,7 +4,7 @@ not exist, the runner checks its changed lines, and the finding goes back to it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,15 +19,6 @@ from tests.harnesses.conftest import ClaudeLauncher
 
 TIMEOUT = 120.0
 CLIENT = "from stripe import StripeClient\nclient = StripeClient('sk_test_1')\n"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def truth_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The runners build the Stripe index into this run's cache, never the user's."""
-    path = tmp_path_factory.mktemp("truth-cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("FLEETNB_CACHE_DIR", str(path))
-        yield path
 
 
 def _checks(agent: fleetnb.Agent) -> list[dict[str, object]]:
