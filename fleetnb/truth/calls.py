@@ -18,6 +18,7 @@ __all__ = [
     "Calls",
     "HttpCall",
     "ModuleCall",
+    "Ref",
     "TableCall",
     "Unresolved",
 ]
@@ -27,6 +28,16 @@ SUPABASE_PY_CLIENT = "supabase.Client()"  # made by create_client, acreate_clien
 # A supabase-js client (createClient, createBrowserClient, createServerClient); chains keep
 # the JavaScript names: ``auth.signInWithPassword``.
 SUPABASE_JS_CLIENT = "@supabase/supabase-js:client"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Ref:
+    """What a name in the code stands for, as extractors follow bindings: a module or
+    client root and the attributes after it (``customers = client.v1.customers``)."""
+
+    root: str
+    chain: tuple[str, ...] = ()
+    base_url: str | None = None  # an HTTP client's base URL (HOLE when computed)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from fleetnb.truth.calls import (
     Calls,
     HttpCall,
     ModuleCall,
+    Ref,
     TableCall,
     Unresolved,
 )
@@ -42,15 +43,6 @@ _HTTP_CLIENTS = frozenset(
 )
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Ref:
-    """What a name stands for: a module (or client) root and the attributes after it."""
-
-    root: str
-    chain: tuple[str, ...] = ()
-    base_url: str | None = None  # for HTTP clients made with a literal base_url
-
-
 def extract_python(source: str) -> Calls:
     """The API calls in ``source``; raises SyntaxError (or ValueError) if it does not parse."""
     tree = ast.parse(source)
@@ -63,10 +55,10 @@ def extract_python(source: str) -> Calls:
 class _Visitor(ast.NodeVisitor):
     def __init__(self) -> None:
         self.calls = Calls()
-        self.names: dict[str, _Ref] = {}
+        self.names: dict[str, Ref] = {}
         self.strings: dict[str, str] = {}
         self.guards = 0
-        self.queries: dict[int, _Ref] = {}  # query-builder chains read, by node id
+        self.queries: dict[int, Ref] = {}  # query-builder chains read, by node id
 
     # -- bindings ---------------------------------------------------------------
 
@@ -164,10 +156,10 @@ class _Visitor(ast.NodeVisitor):
             self.calls.imports.add(alias.name.split(".")[0])
             self.calls.modules.add(alias.name)
             if alias.asname:
-                self.names[alias.asname] = _Ref(alias.name)
+                self.names[alias.asname] = Ref(alias.name)
             else:
                 top = alias.name.split(".")[0]
-                self.names[top] = _Ref(top)
+                self.names[top] = Ref(top)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         if node.level or not node.module:
@@ -177,7 +169,7 @@ class _Visitor(ast.NodeVisitor):
         self.calls.modules.add(node.module)
         for alias in node.names:
             if alias.name != "*":
-                self.names[alias.asname or alias.name] = _Ref(node.module, (alias.name,))
+                self.names[alias.asname or alias.name] = Ref(node.module, (alias.name,))
 
     def _import_site(self, module: str, node: ast.Import | ast.ImportFrom) -> None:
         if not self.guards:  # a guarded import is optional: its absence is expected
@@ -219,7 +211,7 @@ class _Visitor(ast.NodeVisitor):
                 if text is not None and HOLE not in text:
                     self.strings[key] = text
 
-    def _annotated(self, annotation: ast.expr | None) -> _Ref | None:
+    def _annotated(self, annotation: ast.expr | None) -> Ref | None:
         """A parameter annotated ``StripeClient`` or ``httpx.Client`` is one."""
         if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
             try:
@@ -233,7 +225,7 @@ class _Visitor(ast.NodeVisitor):
             return None
         return self._instance(".".join((made.root, *made.chain)), None)
 
-    def _value_ref(self, value: ast.expr) -> _Ref | None:
+    def _value_ref(self, value: ast.expr) -> Ref | None:
         if isinstance(value, ast.Await):
             value = value.value
         if id(value) in self.queries:
@@ -248,17 +240,17 @@ class _Visitor(ast.NodeVisitor):
         return self._ref(value)
 
     @staticmethod
-    def _instance(class_name: str, base_url: str | None) -> _Ref | None:
+    def _instance(class_name: str, base_url: str | None) -> Ref | None:
         """The client an instance of ``class_name`` is, if it is one we check."""
         if class_name in ("stripe.StripeClient", "stripe._stripe_client.StripeClient"):
-            return _Ref(STRIPE_CLIENT)
+            return Ref(STRIPE_CLIENT)
         if class_name in _HTTP_CLIENTS:
-            return _Ref(f"{class_name.split('.', maxsplit=1)[0]}:client", base_url=base_url)
+            return Ref(f"{class_name.split('.', maxsplit=1)[0]}:client", base_url=base_url)
         if class_name in SUPABASE_CLIENTS:
-            return _Ref(SUPABASE_PY_CLIENT)
+            return Ref(SUPABASE_PY_CLIENT)
         return None
 
-    def _ref(self, node: ast.expr) -> _Ref | None:
+    def _ref(self, node: ast.expr) -> Ref | None:
         attrs: list[str] = []
         while isinstance(node, ast.Attribute):
             attrs.append(node.attr)
@@ -318,7 +310,7 @@ class _Visitor(ast.NodeVisitor):
         steps = builder_steps(node, links, start, self._known, lambda n: _nested(n, self.strings))
         line, column = node.lineno, node.col_offset + 1
         self.calls.table_calls.append(TableCall(table or None, line, column, steps, schema or None))
-        self.queries[id(node)] = _Ref(QUERY, (schema, table))
+        self.queries[id(node)] = Ref(QUERY, (schema, table))
         for _, call in links:
             for part in (*call.args, *call.keywords) if call is not None else ():
                 self.visit(part)
@@ -351,7 +343,7 @@ class _Visitor(ast.NodeVisitor):
     def _mentions_known(self, node: ast.expr) -> bool:
         return any(isinstance(n, ast.Name) and n.id in self.names for n in ast.walk(node))
 
-    def _module_call(self, node: ast.Call, ref: _Ref) -> None:
+    def _module_call(self, node: ast.Call, ref: Ref) -> None:
         kwargs = KeyTree()
         params: KeyTree | None = None
         dynamic = False
@@ -380,7 +372,7 @@ class _Visitor(ast.NodeVisitor):
             )
         )
 
-    def _http(self, node: ast.Call, ref: _Ref) -> None:
+    def _http(self, node: ast.Call, ref: Ref) -> None:
         method = ref.chain[-1] if ref.chain else ""
         args = list(node.args)
         verb: str | None = method if method in _HTTP_VERBS else None

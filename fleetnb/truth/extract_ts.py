@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 
 import tree_sitter
 
-from fleetnb.truth.calls import STRIPE_CLIENT, SUPABASE_JS_CLIENT, Calls, Unresolved
+from fleetnb.truth.calls import STRIPE_CLIENT, SUPABASE_JS_CLIENT, Calls, Ref, Unresolved
 from fleetnb.truth.routes import HOLE
 from fleetnb.truth.ts_http import HTTP_LIBRARIES, http_call
 from fleetnb.truth.ts_scopes import Scopes, parameter_names
@@ -23,7 +23,6 @@ from fleetnb.truth.ts_stripe import stripe_call
 from fleetnb.truth.ts_supabase import QUERY, query_ref, supabase_chain
 from fleetnb.truth.ts_syntax import (
     Node,
-    Ref,
     call_arguments,
     language,
     parser,

@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlsplit
 
-from fleetnb.truth.calls import Calls, HttpCall, Unresolved
+from fleetnb.truth.calls import Calls, HttpCall, Ref, Unresolved
 from fleetnb.truth.routes import HOLE
 from fleetnb.truth.shapes import KeyTree, tree_from_flat
 from fleetnb.truth.ts_syntax import (
     Node,
-    Ref,
     call_arguments,
     flat_keys,
     nested_keys,

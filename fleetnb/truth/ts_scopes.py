@@ -14,7 +14,8 @@ import dataclasses
 import sys
 from collections.abc import Iterator, Mapping
 
-from fleetnb.truth.ts_syntax import Node, Ref, text
+from fleetnb.truth.calls import Ref
+from fleetnb.truth.ts_syntax import Node, text
 
 __all__ = ["Scopes", "parameter_names"]
 

@@ -14,10 +14,10 @@ import dataclasses
 import re
 from collections.abc import Mapping
 
-from fleetnb.truth.calls import STRIPE_CLIENT, ModuleCall
+from fleetnb.truth.calls import STRIPE_CLIENT, ModuleCall, Ref
 from fleetnb.truth.shapes import KeyTree
 from fleetnb.truth.stripe_index import StripeIndex, StripeService
-from fleetnb.truth.ts_syntax import Node, Ref, call_arguments, object_keys, position
+from fleetnb.truth.ts_syntax import Node, call_arguments, object_keys, position
 
 __all__ = [
     "camel",

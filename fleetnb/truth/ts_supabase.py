@@ -16,13 +16,13 @@ from fleetnb.truth.calls import (
     BuilderStep,
     Calls,
     ModuleCall,
+    Ref,
     TableCall,
 )
 from fleetnb.truth.routes import HOLE
 from fleetnb.truth.shapes import KeyTree
 from fleetnb.truth.ts_syntax import (
     Node,
-    Ref,
     call_arguments,
     nested_keys,
     object_keys,

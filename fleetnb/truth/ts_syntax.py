@@ -10,7 +10,6 @@ value is simply unknown.
 from __future__ import annotations
 
 import codecs
-import dataclasses
 import threading
 from collections.abc import Mapping
 from functools import cache
@@ -25,7 +24,6 @@ from fleetnb.truth.shapes import KeyNode, KeyTree, tree_from_flat
 __all__ = [
     "GRAMMARS",
     "Node",
-    "Ref",
     "call_arguments",
     "flat_keys",
     "language",
@@ -48,15 +46,6 @@ _MAX_TERMS = 2000  # parts of one concatenation followed
 _WRAPPERS = frozenset(
     {"non_null_expression", "as_expression", "satisfies_expression", "parenthesized_expression"}
 )
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Ref:
-    """What a name stands for: a module or client root and the attributes after it."""
-
-    root: str
-    chain: tuple[str, ...] = ()
-    base_url: str | None = None  # an HTTP client's base URL (HOLE when computed)
 
 
 @cache
