@@ -25,6 +25,7 @@ _PROPERTY = re.compile(
     r"^(?:(?:readonly|static|public|protected)\s+)*([\w$]+)(\??)\s*:\s*(.*)$", re.S
 )
 _METHOD = re.compile(r"^(?:(?:static|public|async)\s+)*([\w$]+)\??\s*(?:<.*?>)?\s*\((.*)$", re.S)
+_GETTER = re.compile(r"^get\s+([\w$]+)\s*\(\s*\)\s*:\s*(.*)$", re.S)
 _IMPORT = re.compile(r"import\s*\{(.*?)\}\s*from\s*['\"](.+?)['\"]", re.S)
 _ALIAS = re.compile(r"import\s+([\w$]+)\s*=\s*([\w$.]+)")
 _OPEN = "({[<"
@@ -165,7 +166,11 @@ class DeclFile:
         if statement.startswith("["):
             decl.indexed = True
             return
-        if statement.startswith(("private ", "constructor")):
+        if statement.startswith(("private ", "constructor", "set ")):
+            return
+        getter = _GETTER.match(statement)
+        if getter:  # ``get functions(): FunctionsClient`` reads as a property of that type
+            decl.members[getter.group(1)] = Member(getter.group(1), False, getter.group(2), False)
             return
         method = _METHOD.match(statement)
         prop = _PROPERTY.match(statement)
