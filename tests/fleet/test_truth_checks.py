@@ -145,3 +145,21 @@ def test_the_cli_launch_takes_the_check_flags(tmp_path: Path, repo: Path) -> Non
     finally:
         stop_running(fleet)
         fleet.close()
+
+
+def test_code_that_does_not_parse_is_a_problem_and_the_agent_goes_on(
+    launch_claude: ClaudeLauncher, anthropic: FakeAnthropic, repo: Path
+) -> None:
+    anthropic.add(
+        ToolUse("Write", {"file_path": str(repo / "broken.py"), "content": "def broken(:\n"}),
+        Text("Wrote it."),
+        Text("Still here."),
+    )
+    agent = launch_claude("write broken.py")
+    _until(lambda: _checked(agent, errors=0), "the check of the broken file")
+    problems = _checks(agent)[-1]["problems"]
+    assert isinstance(problems, list)
+    assert [str(p)[:28] for p in problems] == ["broken.py:1: does not parse "]
+    agent.send("are you there?")
+    _until(lambda: len(agent.events(kinds=[EventKind.TURN_FINISHED])) == 2, "a second turn")
+    assert agent.wait(timeout=TIMEOUT) is State.IDLE
