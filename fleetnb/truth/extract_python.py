@@ -25,7 +25,7 @@ from fleetnb.truth.calls import (
     Unresolved,
 )
 from fleetnb.truth.routes import HOLE
-from fleetnb.truth.shapes import KeyNode, KeyTree, tree_from_flat
+from fleetnb.truth.shapes import KeyNode, KeyTree, merge_trees, tree_from_flat
 from fleetnb.truth.supabase_py import (
     QUERY,
     SUPABASE_CLIENTS,
@@ -510,14 +510,5 @@ def _dict_keys(node: ast.expr, strings: dict[str, str]) -> KeyTree | None:
 def _nested(value: ast.expr, strings: dict[str, str]) -> KeyTree | None:
     """Keys under a value: a dict literal, or the dicts of a list literal merged."""
     if isinstance(value, (ast.List, ast.Tuple)):
-        merged: KeyTree | None = None
-        for element in value.elts:
-            found = _dict_keys(element, strings)
-            if found is None:
-                continue
-            if merged is None:
-                merged = found
-            else:
-                merged.merge(found)
-        return merged
+        return merge_trees(_dict_keys(element, strings) for element in value.elts)
     return _dict_keys(value, strings)

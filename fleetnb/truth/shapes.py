@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from fleetnb.truth.findings import closest
@@ -22,6 +22,7 @@ __all__ = [
     "Shape",
     "ShapeTable",
     "check_keys",
+    "merge_trees",
     "tree_from_flat",
 ]
 
@@ -109,6 +110,19 @@ class KeyTree:
                 if mine.child is None:
                     mine.child = KeyTree()
                 mine.child.merge(node.child)
+
+
+def merge_trees(trees: Iterable[KeyTree | None]) -> KeyTree | None:
+    """The keys of a list of literals merged into one tree; None when none is a literal."""
+    merged: KeyTree | None = None
+    for found in trees:
+        if found is None:
+            continue
+        if merged is None:
+            merged = found
+        else:
+            merged.merge(found)
+    return merged
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ import tree_sitter_javascript
 import tree_sitter_typescript
 
 from fleetnb.truth.routes import HOLE
-from fleetnb.truth.shapes import KeyNode, KeyTree, tree_from_flat
+from fleetnb.truth.shapes import KeyNode, KeyTree, merge_trees, tree_from_flat
 
 __all__ = [
     "GRAMMARS",
@@ -207,16 +207,7 @@ def nested_keys(value: Node | None, strings: Mapping[str, str], depth: int) -> K
     value = strip(value)
     if value is None or value.type != "array":
         return object_keys(value, strings, depth)
-    merged: KeyTree | None = None
-    for element in value.named_children:
-        found = object_keys(element, strings, depth + 1)
-        if found is None:
-            continue
-        if merged is None:
-            merged = found
-        else:
-            merged.merge(found)
-    return merged
+    return merge_trees(object_keys(e, strings, depth + 1) for e in value.named_children)
 
 
 def flat_keys(tree: KeyTree) -> KeyTree:
