@@ -22,7 +22,7 @@ from pathlib import Path
 from fleetnb.truth import Checker, check_paths
 from fleetnb.truth.findings import CheckReport, Finding
 from tests.truth.eval.oracle_openapi import SPEC
-from tests.truth.eval.rows import SUPABASE_REPO, Row
+from tests.truth.eval.rows import SUPABASE_REPO, Row, npm_package
 
 __all__ = ["Outcome", "Score", "check_rows", "mypy_rows", "score"]
 
@@ -77,12 +77,28 @@ def _check_one(row: Row, checkers: dict[str, Checker], workdir: Path) -> Outcome
         if row.api == "supabase":
             repo = workdir / row.id
             shutil.copytree(SUPABASE_REPO, repo)
+            if row.lang != "python":
+                _install_supabase_js(repo)
             (repo / _file_name(row)).write_text(row.code, encoding="utf-8")
             return _outcome(row, check_paths([repo]))
         checker = checkers.setdefault(row.api, Checker([SPEC] if row.api == "openapi" else []))
         return _outcome(row, checker.check_source(row.code, row.lang, path=_file_name(row)))
     except Exception as exc:
         return Outcome(row, crash=f"{exc.__class__.__name__}: {exc}")
+
+
+def _install_supabase_js(repo: Path) -> None:
+    """A TypeScript project has its dependencies installed: supabase-js and auth-js
+    (the unpacked npm packages) under ``node_modules/@supabase``, linked, not copied.
+    Without them (not unpacked yet) the methods count as unresolved."""
+    scope = repo / "node_modules" / "@supabase"
+    for name in ("supabase-js", "auth-js"):
+        try:
+            package = npm_package(name)
+        except FileNotFoundError:
+            return
+        scope.mkdir(parents=True, exist_ok=True)
+        (scope / name).symlink_to(package, target_is_directory=True)
 
 
 def check_rows(rows: Iterable[Row]) -> list[Outcome]:
