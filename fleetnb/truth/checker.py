@@ -202,7 +202,8 @@ class _File:
         self.checker.prefetch(self._package_key(top) for top in tops - _OWN_INDEXES)
         for call in self.calls.module_calls:
             self._module_call(call)
-        self._absorb(self.checker.supabase.check_tables(self.calls.table_calls, self.path))
+        supabase = self.checker.supabase
+        self._absorb(supabase.check_tables(self.calls.table_calls, self.path, self.lang))
         for http in self.calls.http_calls:
             self._http(http)
         registry = self.checker.registry

@@ -31,7 +31,7 @@ from fleetnb.truth.sql_schema import (
     load_db_schema,
     migration_files,
 )
-from fleetnb.truth.supabase_client import check_client_call, load_client_index
+from fleetnb.truth.supabase_client import check_client_call, load_builder_names, load_client_index
 from fleetnb.truth.supabase_js import check_js_client_call, find_declarations, load_declarations
 
 __all__ = ["COLUMN_METHODS", "SupabaseSurfaces", "check_table_calls"]
@@ -81,11 +81,16 @@ class SupabaseSurfaces:
         self._schemas[root] = (stamp, schema)
         return schema, list(schema.problems) if schema is not None else []
 
-    def check_tables(self, calls: Sequence[TableCall], path: str | None) -> CheckReport:
+    def check_tables(
+        self, calls: Sequence[TableCall], path: str | None, lang: str = "python"
+    ) -> CheckReport:
         if not calls:
             return CheckReport()
         schema, problems = self.schema(path)
-        report = check_table_calls(schema, calls, path)
+        # supabase-py's builders by introspection; supabase-js's builder methods are not
+        # indexed yet, so TypeScript chains are checked for tables and columns only.
+        builders = load_builder_names() if lang == "python" else None
+        report = check_table_calls(schema, calls, path, builders)
         report.problems.extend(problems)
         return report
 
@@ -128,13 +133,24 @@ def _stamp(sources: Sequence[Path]) -> _Stamp:
 
 
 def check_table_calls(
-    schema: DbSchema | None, calls: Iterable[TableCall], path: str | None
+    schema: DbSchema | None,
+    calls: Iterable[TableCall],
+    path: str | None,
+    builders: frozenset[str] | None = None,
 ) -> CheckReport:
-    """Findings for ``calls`` against ``schema``; every call without a schema is unresolved."""
+    """Findings for ``calls`` against ``schema``; every call without a schema is unresolved,
+    unless it chains a method no query builder has (``builders``: every builder's names)."""
     report = CheckReport()
     for call in calls:
-        _Query(schema, call, path, report).check()
+        query = _Query(schema, call, path, report)
+        if builders is None or not query.unknown_steps(builders):
+            query.check()
     return report
+
+
+# The client's own methods that start a query: a chain may hold them when the
+# extractor could not tell where the query began (a computed schema).
+_CLIENT_STARTS = frozenset({"table", "from_", "schema", "rpc"})
 
 
 @dataclasses.dataclass(slots=True)
@@ -150,6 +166,26 @@ class _Query:
             return f"supabase.rpc({self.call.table!r})"
         python = self.path is None or self.path.endswith((".py", ".pyi"))
         return f"supabase.{'table' if python else 'from'}({self.call.table!r})"
+
+    def unknown_steps(self, builders: frozenset[str]) -> bool:
+        """Flag chained methods no query builder has (``.where(...)``); True if any."""
+        unknown = [s for s in self.call.steps if s.name not in builders | _CLIENT_STARTS]
+        for step in unknown:
+            self.report.findings.append(
+                Finding(
+                    self.path,
+                    step.line,
+                    step.column,
+                    f"{self.api}.{step.name}",
+                    "unknown_method",
+                    "error",
+                    f"the query builder has no method or attribute `{step.name}`",
+                    closest(step.name, builders),
+                )
+            )
+        if unknown:
+            self.report.calls_checked += 1
+        return bool(unknown)
 
     def check(self) -> None:
         schema, table, call = self.schema, self.call.table, self.call

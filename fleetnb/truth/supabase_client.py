@@ -22,10 +22,22 @@ from fleetnb.truth.calls import ModuleCall
 from fleetnb.truth.findings import CheckReport, Finding, closest
 from fleetnb.truth.package_index import introspect
 
-__all__ = ["ClientIndex", "check_client_call", "load_client_index", "suggest_renamed"]
+__all__ = [
+    "ClientIndex",
+    "check_client_call",
+    "load_builder_names",
+    "load_client_index",
+    "suggest_renamed",
+]
 
 _FORMAT = 1
 _ROOTS = ("supabase.Client", "supabase.AsyncClient")
+# The query builders ``supabase.table(...)`` hands out, sync and async, at each stage.
+_BUILDERS = tuple(
+    f"postgrest.{mode}{stage}RequestBuilder"
+    for mode in ("Sync", "Async")
+    for stage in ("", "Select", "Filter", "Query", "Single", "MaybeSingle", "RPCFilter")
+)
 
 # Runs in the child: from each root class, follow attribute types to the classes they hold.
 _CHILD = r"""
@@ -156,6 +168,26 @@ def load_client_index() -> ClientIndex | None:
     roots = {root: str(described[root]) for root in _ROOTS if root in described}
     classes = {key: value for key, value in described.items() if isinstance(value, dict)}
     return ClientIndex(roots, classes, tuple(built.get("problems", ())))
+
+
+@lru_cache(maxsize=1)
+def load_builder_names() -> frozenset[str] | None:
+    """Every public method and property of the installed query builders (any stage):
+    a chained name outside them exists on none. None when postgrest is not installed."""
+    try:
+        installed = version("postgrest")
+    except PackageNotFoundError:
+        return None
+    name = f"supabase-builders-{_FORMAT}-{cache.cache_key(_CHILD, installed)}.json"
+    built = cache.read_json(name)
+    if built is None:
+        built = introspect(_CHILD, list(_BUILDERS))
+        if built.get("transient") or built.get("problems") or built.get("errors"):
+            return None  # a partial index would flag real methods
+        cache.write_json(name, built)
+    classes = [value for value in built.get("modules", {}).values() if isinstance(value, dict)]
+    names = {n for info in classes for n in info.get("names", ()) if not n.startswith("_")}
+    return frozenset(names) or None
 
 
 def check_client_call(index: ClientIndex, call: ModuleCall, path: str | None) -> CheckReport:

@@ -336,3 +336,16 @@ def test_a_new_migration_is_read_by_the_same_checker(project: Path) -> None:
         "create table public.tags (id bigint primary key, label text not null);\n"
     )
     assert checker.check_paths([app]).findings == []
+
+
+def test_a_builder_method_no_query_builder_has_is_flagged(project: Path) -> None:
+    report = check(
+        project,
+        'supabase.table("posts").select("id").where("title", "x").execute()\n'
+        'supabase.table("posts").select("id").eq("title", "x").limt(5).execute()\n'
+        'supabase.table("posts").select("id").not_.is_("title", "null").execute()\n'
+        'supabase.table("posts").select("id").order("id", desc=True).range(0, 9).execute()\n'
+        'supabase.table("posts").upsert({"id": 1}).execute()\n',
+    )
+    assert found(report) == [(3, "unknown_method", None), (4, "unknown_method", "limit")]
+    assert "has no method or attribute `where`" in report.findings[0].message
