@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from tests.truth.eval.oracle_stripe import flat_to_nested
-from tests.truth.eval.rows import EVAL_DIR, load_rows
+from tests.truth.eval.rows import EVAL_DIR, disagreements
 
 __all__ = ["SPEC", "OpenApiOracle", "main"]
 
@@ -134,14 +134,7 @@ class OpenApiOracle:
 
 def main() -> int:
     oracle = OpenApiOracle()
-    wrong = 0
-    for row in load_rows("openapi_*.yaml"):
-        found = oracle.label(row.oracle["http"])
-        if sorted(found) != sorted(row.expect):
-            wrong += 1
-            print(f"{row.id}: oracle says {found}, row says {list(row.expect)}")
-    print(f"{wrong} disagreement(s)")
-    return 1 if wrong else 0
+    return disagreements("openapi_*.yaml", lambda row: oracle.label(row.oracle["http"]))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.truth.eval.dts import Decl, DeclFile, DeclTree
-from tests.truth.eval.rows import Row, load_rows, npm_package
+from tests.truth.eval.rows import Row, disagreements, npm_package
 
 __all__ = ["STRIPE_NODE_VERSION", "StripeOracle", "flat_to_nested", "main"]
 
@@ -271,15 +271,7 @@ def _same_path(template: list[str], segments: list[str]) -> bool:
 
 
 def main() -> int:
-    oracle = StripeOracle(npm_package("stripe"))
-    wrong = 0
-    for row in load_rows("stripe_*.yaml"):
-        label = oracle.label(row)
-        if sorted(label) != sorted(row.expect):
-            wrong += 1
-            print(f"{row.id}: oracle says {label}, row says {list(row.expect)}")
-    print(f"{wrong} disagreement(s)")
-    return 1 if wrong else 0
+    return disagreements("stripe_*.yaml", StripeOracle(npm_package("stripe")).label)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.truth.eval.dts import Decl, DeclFile, DeclTree
-from tests.truth.eval.rows import SUPABASE_REPO, Row, load_rows, npm_package
+from tests.truth.eval.rows import SUPABASE_REPO, Row, disagreements, npm_package
 
 __all__ = ["AUTH_STAND_IN", "MethodOracle", "Schema", "load_schema", "main", "postgres_bin"]
 
@@ -189,14 +189,7 @@ def label(row: Row, schema: Schema, methods: MethodOracle) -> list[str]:
 
 def main() -> int:
     schema, methods = load_schema(), MethodOracle()
-    wrong = 0
-    for row in load_rows("supabase_*.yaml"):
-        found = label(row, schema, methods)
-        if sorted(found) != sorted(row.expect):
-            wrong += 1
-            print(f"{row.id}: oracle says {found}, row says {list(row.expect)}")
-    print(f"{wrong} disagreement(s)")
-    return 1 if wrong else 0
+    return disagreements("supabase_*.yaml", lambda row: label(row, schema, methods))
 
 
 if __name__ == "__main__":

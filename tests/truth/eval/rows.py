@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ __all__ = [
     "NPM_PACKAGES",
     "SUPABASE_REPO",
     "Row",
+    "disagreements",
     "load_rows",
     "npm_dir",
     "npm_package",
@@ -93,3 +95,15 @@ def npm_package(name: str) -> Path:
             "run scripts/install-test-deps"
         )
     return folder / "package"
+
+
+def disagreements(pattern: str, label: Callable[[Row], Sequence[str]]) -> int:
+    """An oracle's command line: print every row whose label the oracle disputes; 1 if any."""
+    wrong = 0
+    for row in load_rows(pattern):
+        found = list(label(row))
+        if sorted(found) != sorted(row.expect):
+            wrong += 1
+            print(f"{row.id}: oracle says {found}, row says {list(row.expect)}")
+    print(f"{wrong} disagreement(s)")
+    return 1 if wrong else 0
