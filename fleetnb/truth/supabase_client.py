@@ -154,16 +154,9 @@ class ClientIndex:
 @lru_cache(maxsize=1)
 def load_client_index() -> ClientIndex | None:
     """The installed supabase client's index, or None when supabase is not installed."""
-    try:
-        installed = version("supabase")
-    except PackageNotFoundError:
-        return None
-    name = f"supabase-client-{_FORMAT}-{cache.cache_key(_CHILD, installed)}.json"
-    built = cache.read_json(name)
+    built = _introspected("supabase", "client", _ROOTS)
     if built is None:
-        built = introspect(_CHILD, list(_ROOTS))
-        if not built.get("transient") and not built.get("problems"):
-            cache.write_json(name, built)
+        return None
     described: dict[str, Any] = built.get("modules", {})
     roots = {root: str(described[root]) for root in _ROOTS if root in described}
     classes = {key: value for key, value in described.items() if isinstance(value, dict)}
@@ -174,20 +167,28 @@ def load_client_index() -> ClientIndex | None:
 def load_builder_names() -> frozenset[str] | None:
     """Every public method and property of the installed query builders (any stage):
     a chained name outside them exists on none. None when postgrest is not installed."""
-    try:
-        installed = version("postgrest")
-    except PackageNotFoundError:
-        return None
-    name = f"supabase-builders-{_FORMAT}-{cache.cache_key(_CHILD, installed)}.json"
-    built = cache.read_json(name)
-    if built is None:
-        built = introspect(_CHILD, list(_BUILDERS))
-        if built.get("transient") or built.get("problems") or built.get("errors"):
-            return None  # a partial index would flag real methods
-        cache.write_json(name, built)
+    built = _introspected("postgrest", "builders", _BUILDERS)
+    if built is None or built.get("transient") or built.get("problems") or built.get("errors"):
+        return None  # a partial index would flag real methods
     classes = [value for value in built.get("modules", {}).values() if isinstance(value, dict)]
     names = {n for info in classes for n in info.get("names", ()) if not n.startswith("_")}
     return frozenset(names) or None
+
+
+def _introspected(distribution: str, kind: str, roots: tuple[str, ...]) -> dict[str, Any] | None:
+    """The child's description of ``roots``, cached per installed version of
+    ``distribution`` (a failed or timed-out build is not cached); None when not installed."""
+    try:
+        installed = version(distribution)
+    except PackageNotFoundError:
+        return None
+    name = f"supabase-{kind}-{_FORMAT}-{cache.cache_key(_CHILD, installed)}.json"
+    built: dict[str, Any] | None = cache.read_json(name)
+    if built is None:
+        built = introspect(_CHILD, list(roots))
+        if not built.get("transient") and not built.get("problems") and not built.get("errors"):
+            cache.write_json(name, built)
+    return built
 
 
 def check_client_call(index: ClientIndex, call: ModuleCall, path: str | None) -> CheckReport:
