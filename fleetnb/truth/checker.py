@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 from urllib.parse import urlsplit
 
 from fleetnb.truth.calls import (
@@ -26,6 +25,7 @@ from fleetnb.truth.extract_ts import extract_javascript, extract_tsx, extract_ty
 from fleetnb.truth.findings import CheckReport, Finding, FindingKind, Severity, closest
 from fleetnb.truth.imports_check import unknown_imports
 from fleetnb.truth.openapi import SpecError, load_openapi
+from fleetnb.truth.package_check import PackageWalk
 from fleetnb.truth.package_index import PackageIndex, index_package, indexable
 from fleetnb.truth.registry import Registry
 from fleetnb.truth.routes import HOLE, HttpSurface
@@ -285,7 +285,9 @@ class _File:
                 return  # the project's own module: not an API surface
             for problem in package.problems:
                 self._note(problem)
-            self._resolved(_PackageWalk(self, package, call).run())
+            walk = PackageWalk(package, call, self.path)
+            self._resolved(walk.run())
+            self.report.findings.extend(walk.findings)
 
     def _node_name(self, index: StripeIndex, call: ModuleCall) -> bool:
         """A name stripe-node spells otherwise (``delete`` for ``del``): reported even where
@@ -490,92 +492,3 @@ def _client_params(call: ModuleCall, method: StripeMethod) -> KeyTree | None:
 def _holes(path: str) -> str:
     """A segment partly computed (``cus_{cid}``) may be anything: the whole segment is a hole."""
     return "/".join(HOLE if HOLE in segment else segment for segment in path.split("/"))
-
-
-@dataclasses.dataclass(slots=True)
-class _PackageWalk:
-    """One call through an installed package: ``module.func(kw=...)``, ``mod.Class(...)``."""
-
-    file: _File
-    package: PackageIndex
-    call: ModuleCall
-
-    def run(self) -> bool:  # noqa: PLR0911 - one exit for each way a chain can end
-        module = self.package.modules.get(self.call.root)
-        if module is None:
-            return False
-        name = self.call.root
-        chain = self.call.chain
-        for position, attr in enumerate(chain):
-            last = position == len(chain) - 1
-            if attr in module.modules:
-                target = self.package.modules.get(module.modules[attr]) or self.package.modules.get(
-                    f"{name}.{attr}"
-                )
-                if target is None:
-                    return False
-                module, name = target, f"{name}.{attr}"
-                continue
-            if attr not in module.names:
-                if module.dynamic or self._expected_missing(attr):
-                    return False  # a module __getattr__ may provide it, or the code expects not
-                self.file._finding(
-                    (self.call.line, self.call.column),
-                    self.call.api,
-                    "unknown_method",
-                    f"module `{name}` has no attribute `{attr}`",
-                    suggestion=closest(attr, (n for n in module.names if not n.startswith("_"))),
-                )
-                return True
-            if attr in module.callables and last:
-                self._kwargs(module.callables[attr])
-                return True
-            if attr in module.classes:
-                return self._class(module.classes[attr], chain[position + 1 :])
-            return last
-        return False
-
-    def _class(self, data: Mapping[str, Any], rest: tuple[str, ...]) -> bool:
-        if not rest:
-            self._kwargs(data.get("init"))
-            return True
-        methods = data.get("methods") or {}
-        names = set(data.get("names") or [])
-        attr = rest[0]
-        if attr not in names:
-            if data.get("dynamic") or self._expected_missing(attr):
-                return False
-            self.file._finding(
-                (self.call.line, self.call.column),
-                self.call.api,
-                "unknown_method",
-                f"`{'.'.join(self.call.chain[: -len(rest)])}` has no attribute `{attr}`",
-                suggestion=closest(attr, (n for n in names if not n.startswith("_"))),
-            )
-            return True
-        if len(rest) == 1 and isinstance(methods, dict):
-            self._kwargs(methods.get(attr))
-            return True
-        return False
-
-    def _expected_missing(self, attr: str) -> bool:
-        """Platform- and version-specific names: guarded code, or private ones (``os._x``).
-
-        The index reflects this interpreter on this platform; code that tests for a
-        name first, or reaches for a private one, is not evidence of an invented API.
-        """
-        return self.call.guarded or attr.startswith("_")
-
-    def _kwargs(self, signature: object) -> None:
-        if self.call.guarded or not isinstance(signature, dict) or signature.get("var_kw"):
-            return  # no signature (a builtin) or **kwargs: any keyword may be accepted
-        accepted = set(signature.get("params") or [])
-        for name, node in self.call.kwargs.keys.items():
-            if name not in accepted:
-                self.file._finding(
-                    (node.line, node.column),
-                    self.call.api,
-                    "unknown_param",
-                    f"`{self.call.api}` has no parameter `{name}`",
-                    suggestion=closest(name, accepted),
-                )
