@@ -29,7 +29,6 @@ from fleetnb.errors import (
     WorktreeError,
 )
 from fleetnb.events import (
-    FILE_TOOLS,
     AgentStatus,
     Event,
     EventKind,
@@ -133,14 +132,9 @@ class Agent:
         """Check the agent's changed lines against the real APIs now; the outcome is
         recorded as a ``truth_checked`` event and returned in full."""
         # The checker and its indexes load on the first check, not with the fleet.
-        from fleetnb.truth.changes import ChangeChecker, written_paths  # noqa: PLC0415
+        from fleetnb.truth.changes import ChangeChecker, touched_paths  # noqa: PLC0415
 
-        touched = [
-            path
-            for event in self.events(kinds=(EventKind.TOOL_CALL,))
-            if event.payload.get("tool") in FILE_TOOLS
-            for path in written_paths(event.payload.get("input"))
-        ]
+        touched = touched_paths(self.events(kinds=(EventKind.TOOL_CALL,)))
         base = self.record.config.get("check_base")
         checker = ChangeChecker(Path(self.record.cwd), str(base) if base else None)
         report, payload = checker.check_now(touched)

@@ -114,6 +114,7 @@ class AgentRunner:
             self.spec.cwd,
             str(base) if base else None,
             lambda kind, payload: self.store.append(self.record.id, kind, self._labelled(payload)),
+            lambda: self.store.events(self.record.id, kinds=(EventKind.TOOL_CALL,)),
             feedback=bool(self.record.config.get("fix_findings")),
         )
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from fleetnb.events import FILE_TOOLS, EventKind
-from fleetnb.truth.changes import ChangeChecker, report_of, written_paths
+from fleetnb.events import FILE_TOOLS, Event, EventKind
+from fleetnb.truth.changes import ChangeChecker, report_of, touched_paths
 
 __all__ = ["AgentChecks"]
 
@@ -26,17 +26,22 @@ FEEDBACK_ROUNDS = 2
 FINAL_CHECK_TIMEOUT_S = 120.0
 
 Append = Callable[[EventKind, dict[str, Any]], object]
+# The agent's tool calls so far, from the store: a resumed run's checks know what the
+# earlier runs wrote too.
+ToolCalls = Callable[[], Iterable[Event]]
 
 
 class AgentChecks:
     """Schedules checks from the runner's events and writes what they find."""
 
-    def __init__(self, cwd: Path, base: str | None, append: Append, *, feedback: bool) -> None:
+    def __init__(
+        self, cwd: Path, base: str | None, append: Append, tool_calls: ToolCalls, *, feedback: bool
+    ) -> None:
         self._checker = ChangeChecker(cwd, base)
         self._append = append
+        self._tool_calls = tool_calls
         self._feedback = feedback
-        self._file_calls: set[str] = set()
-        self._touched: set[str] = set()
+        self._file_calls: set[str] = set()  # call ids whose results start a check
         self._task: asyncio.Task[None] | None = None
         self._queued: str | None = None  # a trigger that arrived while a check ran
         self._latest: Mapping[str, Any] | None = None
@@ -47,7 +52,6 @@ class AgentChecks:
         """Called with every event the runner writes, on the runner's loop."""
         if kind == EventKind.TOOL_CALL and payload.get("tool") in FILE_TOOLS:
             self._file_calls.add(str(payload.get("call_id")))
-            self._touched.update(written_paths(payload.get("input")))
         elif kind == EventKind.TOOL_RESULT and payload.get("call_id") in self._file_calls:
             self._schedule("edit")
         elif kind == EventKind.TURN_FINISHED:
@@ -79,7 +83,8 @@ class AgentChecks:
             next_trigger, self._queued = self._queued, None
 
     async def _run(self, trigger: str) -> None:
-        touched = tuple(self._touched)
+        # Only a work directory outside git needs them: its changes are what tools wrote.
+        touched = touched_paths(self._tool_calls()) if self._checker.base is None else []
         try:
             payload = await asyncio.to_thread(self._checker.check, trigger, touched)
         except Exception as exc:  # a checker bug must never end the agent's run

@@ -18,10 +18,19 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from fleetnb.events import FILE_TOOLS, Event, EventKind
 from fleetnb.truth.checker import SUFFIXES, Checker
 from fleetnb.truth.findings import CheckReport, Finding
 
-__all__ = ["ChangeChecker", "Changes", "changed_lines", "report_of", "summary", "written_paths"]
+__all__ = [
+    "ChangeChecker",
+    "Changes",
+    "changed_lines",
+    "report_of",
+    "summary",
+    "touched_paths",
+    "written_paths",
+]
 
 _GIT_TIMEOUT_S = 30.0
 # The input keys naming the paths a file tool writes, across harnesses.
@@ -95,14 +104,15 @@ class ChangeChecker:
         if fingerprint == self._last:
             return None
         self._last = fingerprint
-        report = self.report(changes)
-        return summary(report, trigger=trigger, base=self.base, files=sorted(changes))
+        return self._summary(changes, trigger)[1]
 
     def check_now(self, touched: Iterable[str] = ()) -> tuple[CheckReport, dict[str, Any]]:
         """The full report of the current changes, and its event payload."""
-        changes = self._changes(touched)
+        return self._summary(self._changes(touched), "manual")
+
+    def _summary(self, changes: Changes, trigger: str) -> tuple[CheckReport, dict[str, Any]]:
         report = self.report(changes)
-        return report, summary(report, trigger="manual", base=self.base, files=sorted(changes))
+        return report, summary(report, trigger=trigger, base=self.base, files=sorted(changes))
 
     def report(self, changes: Mapping[str, set[int] | None]) -> CheckReport:
         """The check of ``changes``: findings on changed lines only, paths relative."""
@@ -146,6 +156,16 @@ class ChangeChecker:
             lines = changes[name]
             digest.update(repr(sorted(lines) if lines is not None else None).encode())
         return digest.hexdigest()
+
+
+def touched_paths(events: Iterable[Event]) -> list[str]:
+    """Every path the file tools among ``events`` wrote (the ``tool_call`` events), in order."""
+    return [
+        path
+        for event in events
+        if event.kind == EventKind.TOOL_CALL and event.payload.get("tool") in FILE_TOOLS
+        for path in written_paths(event.payload.get("input"))
+    ]
 
 
 def written_paths(tool_input: Any) -> list[str]:
