@@ -22,7 +22,7 @@ import re
 import threading
 import time
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 
@@ -56,23 +56,28 @@ class Registry:
         self.timeout = timeout
         self._lock = threading.Lock()
         self._unreachable: set[Ecosystem] = set()  # one failed request: no more this session
+        self._known: dict[str, dict[str, Any]] = {}  # each cache file, read once
 
     def exists(self, ecosystem: Ecosystem, name: str) -> bool | None:
         """Whether a package is published under ``name`` (an import name for PyPI)."""
         candidates = _candidates(ecosystem, name)
         if not candidates:
             return None
-        answers = [self._published(ecosystem, candidate) for candidate in candidates]
-        if any(answer is True for answer in answers):
-            return True
-        return False if all(answer is False for answer in answers) else None
+        unknown = False
+        for candidate in candidates:  # the first published name settles it
+            answer = self._published(ecosystem, candidate)
+            if answer is True:
+                return True
+            unknown = unknown or answer is None
+        return None if unknown else False
 
     def _published(self, ecosystem: Ecosystem, name: str) -> bool | None:
         # Per registry: a private mirror's answers are not the public one's.
         cache_name = f"registry-{ecosystem}-{cache_key(_base(ecosystem))}.json"
         with self._lock:
-            cached = read_json(cache_name) or {}
-        entry = cached.get(name)
+            if cache_name not in self._known:
+                self._known[cache_name] = read_json(cache_name) or {}
+            entry = self._known[cache_name].get(name)
         if isinstance(entry, list) and len(entry) == 2:
             found, when = bool(entry[0]), float(entry[1])
             if time.time() - when < (_FOUND_TTL_S if found else _MISSING_TTL_S):
@@ -80,8 +85,9 @@ class Registry:
         answer = self._ask(ecosystem, name)
         if answer is not None:
             with self._lock:
+                # Re-read before writing: another process may have added answers meanwhile.
                 fresh = read_json(cache_name) or {}
-                fresh[name] = [answer, time.time()]
+                fresh[name] = self._known[cache_name][name] = [answer, time.time()]
                 write_json(cache_name, fresh)
         return answer
 
