@@ -6,12 +6,21 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 import fleetnb
+
+
+def until(check: Callable[[], object], what: str = "", timeout: float = 30.0) -> None:
+    """Poll ``check`` until it is true (a fact, not a sleep); fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what or check}"
+        time.sleep(0.02)
 
 
 def require_binary(name: str) -> str:

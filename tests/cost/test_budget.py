@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from fleetnb import Agent, BudgetError, EventKind, FleetError, State
 from fleetnb.cli import main as cli_main
 from fleetnb.cost.prices import price_event, price_usage
 from fleetnb.store import EventStore, store_path
-from tests.conftest import stop_running
+from tests.conftest import stop_running, until
 from tests.fakes.anthropic import FakeAnthropic, FakeUsage, Text, ToolUse
 from tests.fakes.openai_responses import FakeResponses, Shell
 from tests.fakes.openai_responses import FakeUsage as ResponsesUsage
@@ -50,16 +49,8 @@ def launch_demo(fleet: fleetnb.Fleet, repo: Path, **kwargs: Any) -> Agent:
     )  # fmt: skip
 
 
-def until(check: Callable[[], bool], what: str, timeout: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def final(agent: Agent) -> State:
-    until(lambda: agent.state.is_final, f"{agent.name} to end")
+    until(lambda: agent.state.is_final, f"{agent.name} to end", timeout=WAIT_S)
     return agent.state
 
 
@@ -209,7 +200,11 @@ def test_a_fleet_budget_covers_its_agents_and_stops_each_at_its_next_usage(
         assert [p["scope"] for p in payloads(a, EventKind.STOP_REQUESTED)] == ["fleet"]
 
         before.send("an agent outside the budget keeps working")
-        until(lambda: len(payloads(before, EventKind.TURN_FINISHED)) == 2, "before's turn")
+        until(
+            lambda: len(payloads(before, EventKind.TURN_FINISHED)) == 2,
+            "before's turn",
+            timeout=WAIT_S,
+        )
         assert not before.state.is_final
 
         fleet.set_budget(budget * 10)  # raising the amount keeps the agents it covers

@@ -3,8 +3,6 @@ not exist, the runner checks its changed lines, and the finding goes back to it.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,7 @@ import fleetnb
 from fleetnb.cli import main as cli_main
 from fleetnb.errors import LaunchError
 from fleetnb.events import EventKind, State
-from tests.conftest import stop_running
+from tests.conftest import stop_running, until
 from tests.fakes.anthropic import FakeAnthropic, Text, ToolUse
 from tests.harnesses.conftest import ClaudeLauncher
 
@@ -23,14 +21,6 @@ CLIENT = "from stripe import StripeClient\nclient = StripeClient('sk_test_1')\n"
 
 def _checks(agent: fleetnb.Agent) -> list[dict[str, object]]:
     return [dict(e.payload) for e in agent.events(kinds=[EventKind.TRUTH_CHECKED])]
-
-
-def _until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def _checked(agent: fleetnb.Agent, errors: int, turns: int = 1) -> bool:
@@ -57,7 +47,7 @@ def test_an_invented_call_is_found_fed_back_and_fixed(
         Text("Fixed."),
     )
     agent = launch_claude("write billing.py", fix_findings=True)
-    _until(lambda: _checked(agent, errors=0, turns=2), "the check after the fix")
+    until(lambda: _checked(agent, errors=0, turns=2), "the check after the fix", timeout=TIMEOUT)
     assert agent.state is State.IDLE
 
     assert "client.v1.customers.retrieve('cus_1')" in app.read_text()
@@ -95,7 +85,7 @@ def test_without_fix_findings_the_agent_is_not_told(
     )
     agent = launch_claude("write billing.py")
     assert agent.wait(timeout=TIMEOUT) is State.IDLE
-    _until(lambda: _checked(agent, errors=1), "the check of the written file")
+    until(lambda: _checked(agent, errors=1), "the check of the written file", timeout=TIMEOUT)
     assert agent.events(kinds=[EventKind.USER_MESSAGE]) == []
     assert agent.row()["api_errors"] == 1
     report = agent.check()  # by hand: the same finding, recorded again
@@ -156,10 +146,14 @@ def test_code_that_does_not_parse_is_a_problem_and_the_agent_goes_on(
         Text("Still here."),
     )
     agent = launch_claude("write broken.py")
-    _until(lambda: _checked(agent, errors=0), "the check of the broken file")
+    until(lambda: _checked(agent, errors=0), "the check of the broken file", timeout=TIMEOUT)
     problems = _checks(agent)[-1]["problems"]
     assert isinstance(problems, list)
     assert [str(p)[:28] for p in problems] == ["broken.py:1: does not parse "]
     agent.send("are you there?")
-    _until(lambda: len(agent.events(kinds=[EventKind.TURN_FINISHED])) == 2, "a second turn")
+    until(
+        lambda: len(agent.events(kinds=[EventKind.TURN_FINISHED])) == 2,
+        "a second turn",
+        timeout=TIMEOUT,
+    )
     assert agent.wait(timeout=TIMEOUT) is State.IDLE

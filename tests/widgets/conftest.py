@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import contextlib
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import fleetnb
 from fleetnb.widgets import ApprovalQueue, FleetTable
+from tests.conftest import until
+
+__all__ = ["until"]  # the widget tests import it from here
 
 FAST = {"step_delay": 0.01}
-
-
-def until(check: Callable[[], object], timeout: float = 30.0, what: str = "") -> None:
-    """Poll ``check`` (a trait read) until it is true; fail with ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what or check}"
-        time.sleep(0.02)
 
 
 @pytest.fixture(autouse=True)
